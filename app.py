@@ -1,0 +1,77 @@
+"""The application factory: settings from the environment, then each part wires itself in."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from flask import Flask
+
+import handlers
+import knowledge
+from bot.knowledge_source import KnowledgeSource
+from bot.matching import Thresholds
+
+
+class Setting(NamedTuple):
+    name: str
+    default: object
+    help: str
+
+
+_T = Thresholds()
+SETTINGS = (
+    Setting("KNOWLEDGE_DIR", "", "Folder of the FAQ files; empty = the project's `knowledge/`"),
+    Setting("KNOWLEDGE_RELOAD_SECONDS", 5.0, "How often to look for edited FAQ files and reload them; 0 = never"),
+    Setting("DATABASE", "", "SQLite file; empty = `instance/bot.sqlite`"),
+    Setting("MATCH_ANSWER_THRESHOLD", _T.answer, "Score the best FAQ needs to be answered outright"),
+    Setting("MATCH_MARGIN", _T.margin, "How far the best FAQ must lead the runner-up to be answered"),
+    Setting("MATCH_CLARIFY_THRESHOLD", _T.clarify, "Below this score the bot falls back instead of offering options"),
+    Setting("LOG_LEVEL", "INFO", "Python logging level"),
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` (tests) overrides the environment, which overrides the defaults."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(read_settings(os.environ))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["KNOWLEDGE_DIR"]:
+        app.config["KNOWLEDGE_DIR"] = str(knowledge.DEFAULT_DIR)
+    if not app.config["DATABASE"]:
+        app.config["DATABASE"] = str(Path(app.instance_path) / "bot.sqlite")
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    app.extensions["knowledge"] = KnowledgeSource(
+        app.config["KNOWLEDGE_DIR"],
+        Thresholds(
+            answer=float(app.config["MATCH_ANSWER_THRESHOLD"]),
+            margin=float(app.config["MATCH_MARGIN"]),
+            clarify=float(app.config["MATCH_CLARIFY_THRESHOLD"]),
+        ),
+        reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
+    )
+    handlers.register(app)
+    return app
+
+
+def read_settings(environ) -> dict:
+    """Each setting from the environment, typed like its default; unset means the default."""
+    values = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        if raw is None:
+            values[setting.name] = setting.default
+        elif isinstance(setting.default, bool):
+            values[setting.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            try:
+                values[setting.name] = type(setting.default)(raw)
+            except ValueError:
+                kind = type(setting.default).__name__
+                raise ValueError(f"environment variable {setting.name}={raw!r} is not a valid {kind}") from None
+    return values

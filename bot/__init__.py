@@ -1,0 +1,1 @@
+"""One conversation for every channel; no HTTP, no XML, no Flask."""

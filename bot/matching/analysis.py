@@ -1,0 +1,59 @@
+"""The pipeline a text goes through before scoring: normalise, find the region, segment, canonicalise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from knowledge import Lexicon, SmalltalkIntent
+
+from .normalize import normalize, strip_phrases
+from .pinyin import HomophoneReader
+from .regions import RegionFinder, RegionMention
+from .segment import Segmenter
+from .smalltalk import SmalltalkFinder
+from .synonyms import canonicalize, content_words
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A text as the matcher sees it."""
+
+    normalized: str
+    region: RegionMention | None
+    smalltalk: str | None  # the intent of a greeting, thanks … at either end of the text
+    words: tuple[str, ...]  # jieba's words after fillers and place names are gone
+    tokens: tuple[str, ...]  # canonical content words
+    homophone_tokens: tuple[str, ...] | None  # the pinyin channel's reading, when it differs
+
+
+class Analyzer:
+    """Holds the segmenter, gazetteer and homophone reader built from one lexicon."""
+
+    def __init__(self, lexicon: Lexicon, smalltalk: tuple[SmalltalkIntent, ...] = ()):
+        self.lexicon = lexicon
+        self.smalltalk = SmalltalkFinder(smalltalk, lexicon.fillers)
+        self.segmenter = Segmenter(lexicon)
+        self.regions = RegionFinder(lexicon.provinces)
+        domain_terms = {word for word, _, _ in lexicon.user_words}
+        domain_terms.update(lexicon.synonyms.values())
+        domain_terms.update(v for v in lexicon.synonyms if len(v) >= 3)
+        self.homophones = HomophoneReader(domain_terms)
+
+    def analyze(self, text: str, *, homophones: bool = True) -> Analysis:
+        normalized = normalize(text)
+        mentions = self.regions.find_all(normalized)
+        rest, intent = self.smalltalk.peel(self.regions.remove(normalized, mentions))
+        words = self.segmenter.cut(strip_phrases(rest, self.lexicon.fillers))
+        heard = self.homophones.read(words) if homophones else None
+        return Analysis(
+            normalized=normalized,
+            region=mentions[0] if mentions else None,
+            smalltalk=intent,
+            words=tuple(words),
+            tokens=tuple(self.tokens_of(words)),
+            homophone_tokens=tuple(self.tokens_of(heard)) if heard else None,
+        )
+
+    def tokens_of(self, words: list[str]) -> list[str]:
+        lexicon = self.lexicon
+        return content_words(canonicalize(words, lexicon.synonyms), lexicon.stopwords)

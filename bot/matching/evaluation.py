@@ -1,0 +1,113 @@
+"""Score a matcher on a labelled set the way the held-out evaluation does (shared/eval/README.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import Match
+
+
+@dataclass(frozen=True)
+class Labelled:
+    id: str
+    q: str
+    expect: tuple[str, ...]
+    region: str | None
+    kind: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: Labelled
+    match: Match
+
+    @property
+    def in_scope(self) -> bool:
+        return bool(self.item.expect)
+
+    @property
+    def correct(self) -> bool:
+        return self.match.action == "answer" and self.match.faq_id in self.item.expect
+
+    @property
+    def clarify_hit(self) -> bool:
+        offered = [c.faq_id for c in self.match.candidates[:3]]
+        return self.match.action == "clarify" and any(f in self.item.expect for f in offered)
+
+    @property
+    def confident_wrong(self) -> bool:
+        return self.in_scope and self.match.action == "answer" and self.match.faq_id not in self.item.expect
+
+    @property
+    def false_accept(self) -> bool:
+        return not self.in_scope and self.match.action == "answer"
+
+    @property
+    def region_right(self) -> bool:
+        return self.match.region == self.item.region
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def _rate(self, pool: list[Outcome], test: Callable[[Outcome], bool]) -> float:
+        return sum(map(test, pool)) / len(pool) if pool else 0.0
+
+    @property
+    def in_scope(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.in_scope]
+
+    @property
+    def out_of_scope(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.in_scope]
+
+    @property
+    def top1(self) -> float:
+        return self._rate(self.in_scope, lambda o: o.correct)
+
+    @property
+    def clarify_hit(self) -> float:
+        return self._rate(self.in_scope, lambda o: o.clarify_hit)
+
+    @property
+    def confident_wrong(self) -> float:
+        return self._rate(self.in_scope, lambda o: o.confident_wrong)
+
+    @property
+    def false_accept(self) -> float:
+        return self._rate(self.out_of_scope, lambda o: o.false_accept)
+
+    @property
+    def region_accuracy(self) -> float:
+        pool = [o for o in self.in_scope if o.item.region and o.correct]
+        return self._rate(pool, lambda o: o.region_right)
+
+    def misses(self) -> list[Outcome]:
+        """Everything that was not the best outcome: wrong, clarified or refused in scope; accepted out of scope."""
+        return [o for o in self.outcomes if (o.in_scope and not o.correct) or o.false_accept]
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "top1": self.top1,
+            "clarify_hit": self.clarify_hit,
+            "confident_wrong": self.confident_wrong,
+            "false_accept": self.false_accept,
+            "region_accuracy": self.region_accuracy,
+        }
+
+
+def read_labelled(path: str | Path) -> list[Labelled]:
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            raw = json.loads(line)
+            rows.append(Labelled(raw["id"], raw["q"], tuple(raw.get("expect") or ()), raw.get("region"), raw.get("kind", "")))
+    return rows
+
+
+def evaluate(match: Callable[[str], Match], items: Iterable[Labelled]) -> Report:
+    return Report([Outcome(item, match(item.q)) for item in items])

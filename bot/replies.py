@@ -1,0 +1,52 @@
+"""Fill the operators' reply templates (knowledge/replies.yaml) with answers, options and notes."""
+
+from __future__ import annotations
+
+from knowledge import FaqEntry, KnowledgeBase
+
+
+class Replies:
+    """Every text the bot sends is built here from one knowledge base's templates."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.templates = kb.templates
+
+    def fill(self, name: str, **values: str) -> str:
+        return self.templates[name].format(**values).strip()
+
+    def answer(self, faq: FaqEntry, place: str | None, province: str | None) -> str:
+        """The FAQ answer, the user's regional note (or a hint to name the region), and the footer."""
+        parts = [faq.answer]
+        note_place = next((p for p in (place, province) if p and p in faq.regions), None)
+        if note_place:
+            parts.append(self.fill("region_note", region=note_place, note=faq.regions[note_place]))
+        elif faq.regions and not province:
+            parts.append(self.fill("region_hint"))
+        parts.append(self.fill("answer_footer"))
+        return "\n\n".join(parts)
+
+    def clarify(self, faq_ids: list[str]) -> str:
+        lines = [
+            self.fill("clarify_option", number=str(number), title=self.kb.faq(faq_id).title)
+            for number, faq_id in enumerate(faq_ids, start=1)
+        ]
+        return self.fill("clarify", options="\n".join(lines))
+
+    def popular(self) -> str:
+        return "\n".join(self.fill("popular_item", title=self.kb.faq(faq_id).title) for faq_id in self.kb.popular)
+
+    def fallback(self, topic_id: str | None) -> str:
+        """The topic's own referral when the question matched a known out-of-scope topic, then what we cover."""
+        topic = next((t for t in self.kb.out_of_scope if t.id == topic_id), None)
+        refusal = topic.reply if topic and topic.reply else self.fill("fallback")
+        return refusal + "\n\n" + self.what_i_cover()
+
+    def what_i_cover(self) -> str:
+        return self.fill("what_i_cover", popular=self.popular())
+
+    def smalltalk(self, intent: str | None) -> str:
+        found = next((i for i in self.kb.smalltalk if i.id == intent), None)
+        if found:
+            return found.reply
+        return self.what_i_cover()

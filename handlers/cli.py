@@ -1,0 +1,155 @@
+"""`flask --app app faq lint|ask|match|eval`: the operators' and evaluators' tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+import knowledge
+from bot.matching import Match, Matcher
+from bot.matching.baseline import BaselineMatcher
+from bot.matching.evaluation import Report, evaluate, read_labelled
+from bot.replies import Replies
+
+DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev.jsonl"
+
+faq = AppGroup("faq", help="Check, try and evaluate the FAQ knowledge base.")
+
+
+def _serving() -> tuple[knowledge.KnowledgeBase, Matcher]:
+    try:
+        return current_app.extensions["knowledge"].current()
+    except knowledge.KnowledgeError as exc:
+        raise click.ClickException(f"the knowledge base does not load:\n{exc}") from None
+
+
+@faq.command("lint")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def lint_command(directory: str | None) -> None:
+    """Check every knowledge file; print `file:line: message` per problem, exit 1 if any."""
+    root = directory or current_app.config["KNOWLEDGE_DIR"]
+    kb, problems = knowledge.check(root)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {root}", err=True)
+        sys.exit(1)
+    alternates = sum(len(f.alternates) for f in kb.faqs)
+    click.echo(f"ok: {len(kb.faqs)} FAQs, {alternates} alternate questions, {len(kb.out_of_scope)} out-of-scope topics")
+
+
+@faq.command("ask")
+@click.argument("question")
+@click.option("--explain", is_flag=True, help="Show tokens, candidates with their signals and the decision.")
+def ask_command(question: str, explain: bool) -> None:
+    """Print the reply the user would see for QUESTION."""
+    kb, matcher = _serving()
+    match = matcher.match(question)
+    click.echo(render(kb, match))
+    if explain:
+        click.echo("\n" + "-" * 40)
+        click.echo(explain_match(match))
+
+
+def render(kb: knowledge.KnowledgeBase, match: Match) -> str:
+    replies = Replies(kb)
+    if match.action == "answer":
+        return replies.answer(kb.faq(match.faq_id), match.place, match.region)
+    if match.action == "clarify":
+        return replies.clarify([c.faq_id for c in match.candidates])
+    if match.action == "smalltalk":
+        return replies.smalltalk(match.intent)
+    return replies.fallback(match.intent)
+
+
+def explain_match(match: Match) -> str:
+    e = match.explanation
+    a = e.analysis
+    lines = [
+        f"normalised: {a.normalized}",
+        f"region:     {match.region or '-'} ({a.region.place if a.region else 'none named'})",
+        f"small talk: {a.smalltalk or '-'}",
+        f"words:      {' / '.join(a.words)}",
+        f"tokens:     {' '.join(a.tokens)}",
+    ]
+    if a.homophone_tokens:
+        used = "used" if e.used_homophones else "not used"
+        lines.append(f"pinyin:     {' '.join(a.homophone_tokens)} ({used})")
+    lines.append("candidates:")
+    for scored in (*e.faqs, *e.out_of_scope):
+        signals = " ".join(f"{name}={value:.2f}" for name, value in scored.signals.items())
+        lines.append(f"  {scored.score:.3f} {scored.key:<28} {signals}  via “{scored.question}”")
+    lines.append(f"decision:   {match.action} — {e.band}")
+    return "\n".join(lines)
+
+
+def match_json(item_id, match: Match) -> dict:
+    return {
+        "id": item_id,
+        "action": match.action,
+        "faq_id": match.faq_id,
+        "region": match.region,
+        "score": match.score,
+        "candidates": [{"faq_id": c.faq_id, "score": c.score} for c in match.candidates],
+    }
+
+
+@faq.command("match")
+def match_command() -> None:
+    """Read JSON lines {"id", "q"} on stdin; write one JSON line per input, in order."""
+    _, matcher = _serving()
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question = item["q"]
+            if not isinstance(question, str):
+                raise TypeError("'q' must be a string")
+        except (ValueError, KeyError, TypeError) as exc:
+            click.echo(f"stdin line {number}: skipped, expected {{\"id\": ..., \"q\": \"...\"}} ({exc})", err=True)
+            continue
+        click.echo(json.dumps(match_json(item.get("id"), matcher.match(question)), ensure_ascii=False))
+        sys.stdout.flush()
+
+
+@faq.command("eval")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--baseline/--no-baseline", default=True, help="Also score the plain WRatio baseline.")
+def eval_command(file: str | None, baseline: bool) -> None:
+    """Score the matcher on a labelled JSONL set (default: tests/data/dev.jsonl) and list every miss."""
+    kb, matcher = _serving()
+    items = read_labelled(file or DEV_SET)
+    report = evaluate(matcher.match, items)
+    reports = {"matcher": report}
+    if baseline:
+        reports["baseline (WRatio)"] = evaluate(BaselineMatcher(kb).match, items)
+    click.echo(f"{len(items)} questions: {len(report.in_scope)} in scope, {len(report.out_of_scope)} out of scope\n")
+    click.echo(_figures_table(reports))
+    misses = report.misses()
+    click.echo(f"\nmisses ({len(misses)}):")
+    for outcome in misses:
+        m = outcome.match
+        got = m.faq_id if m.action == "answer" else ",".join(c.faq_id for c in m.candidates[:3])
+        expected = ",".join(outcome.item.expect) or "(out of scope)"
+        click.echo(f"  {outcome.item.id} [{outcome.item.kind}] {m.action}: {got or '-'}  expected {expected}  «{outcome.item.q}»")
+
+
+def _figures_table(reports: dict[str, Report]) -> str:
+    names = {
+        "top1": "in-scope top-1 accuracy",
+        "clarify_hit": "clarify-hit rate",
+        "confident_wrong": "confident-wrong rate",
+        "false_accept": "out-of-scope false-accept",
+        "region_accuracy": "region accuracy",
+    }
+    header = f"{'':<28}" + "".join(f"{label:>20}" for label in reports)
+    rows = [header]
+    for key, label in names.items():
+        rows.append(f"{label:<28}" + "".join(f"{r.figures()[key]:>20.1%}" for r in reports.values()))
+    return "\n".join(rows)

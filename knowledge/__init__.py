@@ -1,0 +1,114 @@
+"""The operators' knowledge files: load them into a validated `KnowledgeBase`, or say what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import lint
+from .loader import (
+    make_lexicon,
+    read_faq_file,
+    read_menu,
+    read_out_of_scope,
+    read_regions,
+    read_smalltalk,
+    read_synonyms,
+    read_templates,
+    read_topic_ids,
+    read_user_dictionary,
+    read_word_list,
+)
+from .model import FaqEntry, KnowledgeBase, Lexicon, OutOfScopeTopic, Province, SmalltalkIntent
+from .problems import KnowledgeError, Problem
+
+DEFAULT_DIR = Path(__file__).resolve().parent
+
+#: Templates the conversation cannot do without.
+REQUIRED_TEMPLATES = (
+    "answer_footer",
+    "region_hint",
+    "region_note",
+    "clarify",
+    "clarify_option",
+    "fallback",
+    "what_i_cover",
+    "popular_item",
+)
+
+__all__ = [
+    "DEFAULT_DIR",
+    "FaqEntry",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Lexicon",
+    "OutOfScopeTopic",
+    "Problem",
+    "Province",
+    "SmalltalkIntent",
+    "check",
+    "load",
+]
+
+
+def load(directory: str | Path = DEFAULT_DIR) -> KnowledgeBase:
+    """Load and validate a knowledge directory; raise `KnowledgeError` listing every problem."""
+    kb, problems = check(directory)
+    if problems:
+        raise KnowledgeError(problems)
+    return kb
+
+
+def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Everything `faq lint` reports: schema problems per file, then the rules across files."""
+    root = Path(directory)
+    problems: list[Problem] = []
+
+    def part(reader, name: str, default):
+        path = root / name
+        if not path.is_file():
+            problems.append(Problem(_label(root, path), 1, "file is missing"))
+            return default
+        value, found = reader(path, _label(root, path))
+        problems.extend(found)
+        return value
+
+    faq_paths = sorted((root / "faqs").glob("*.yaml"))
+    if not faq_paths:
+        problems.append(Problem(_label(root, root / "faqs"), 1, "no FAQ files (faqs/*.yaml)"))
+    faqs = []
+    for path in faq_paths:
+        entries, found = read_faq_file(path, _label(root, path))
+        faqs.extend(entries)
+        problems.extend(found)
+
+    lexicon = make_lexicon(
+        user_words=part(read_user_dictionary, "userdict.txt", []),
+        synonyms=part(read_synonyms, "synonyms.yaml", {}),
+        stopwords=part(read_word_list, "stopwords.txt", []),
+        fillers=part(read_word_list, "fillers.txt", []),
+        anchors=part(read_word_list, "anchors.txt", []),
+        provinces=part(read_regions, "regions.yaml", []),
+    )
+    kb = KnowledgeBase(
+        faqs=tuple(faqs),
+        out_of_scope=tuple(part(read_out_of_scope, "out_of_scope.yaml", [])),
+        smalltalk=tuple(part(read_smalltalk, "smalltalk.yaml", [])),
+        lexicon=lexicon,
+        templates=part(read_templates, "replies.yaml", {}),
+        popular=part(read_menu, "menu.yaml", ()),
+    )
+    for rule in lint.RULES:
+        problems.extend(rule(kb))
+    topics = part(read_topic_ids, "topics.yaml", [])
+    problems.extend(lint.missing_topics(kb, topics, _label(root, root / "topics.yaml")))
+    problems.extend(lint.unknown_popular(kb, _label(root, root / "menu.yaml")))
+    problems.extend(lint.missing_templates(kb, REQUIRED_TEMPLATES, _label(root, root / "replies.yaml")))
+    return kb, sorted(set(problems))
+
+
+def _label(root: Path, path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

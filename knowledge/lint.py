@@ -1,0 +1,121 @@
+"""Rules across files: one function per rule, each yielding `Problem(file, line, message)`."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from xml.sax.saxutils import escape
+
+from rapidfuzz.distance import Levenshtein
+
+from .model import FaqEntry, KnowledgeBase, Question
+from .problems import Problem
+from .yamlfile import line_of
+
+#: One passive WeChat text reply fails as a whole above ~2048 bytes; keep a margin.
+MAX_REPLY_BYTES = 2000
+_PARTICLES = re.compile(r"[\W_吗呢啊呀吧嘛么哈哦噢]+")
+
+
+def reply_bytes(text: str) -> int:
+    """UTF-8 size of a text once XML-escaped as it would travel in a reply."""
+    return len(escape(text).replace("]]>", "]]]]><![CDATA[>").encode("utf-8"))
+
+
+def comparable(text: str) -> str:
+    """The form two questions are compared in: half-width, lowercase, no punctuation or particles."""
+    return _PARTICLES.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:
+    seen: dict[str, FaqEntry] = {}
+    for faq in kb.faqs:
+        if faq.id in seen:
+            first = seen[faq.id].source
+            yield Problem(faq.source.file, faq.source.line, f"id '{faq.id}' is already used at {first}")
+        else:
+            seen[faq.id] = faq
+
+
+def near_duplicate_questions(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Two entries sharing (almost) the same question make the matcher guess between them."""
+    owners: list[tuple[str, str, Question]] = []
+    for faq in kb.faqs:
+        for question in faq.questions:
+            form = comparable(question.text)
+            for other_id, other_form, other in owners:
+                if other_id == faq.id and form != other_form:
+                    continue
+                if _nearly_same(form, other_form):
+                    where = "this entry" if other_id == faq.id else other_id
+                    yield Problem(
+                        question.source.file,
+                        question.source.line,
+                        f'question "{question.text}" is (nearly) the same as "{other.text}" in {where} '
+                        f"({other.source})",
+                    )
+                    break
+            owners.append((faq.id, form, question))
+
+
+def _nearly_same(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    return min(len(a), len(b)) >= 6 and Levenshtein.distance(a, b, score_cutoff=1) <= 1
+
+
+def unknown_related(kb: KnowledgeBase) -> Iterator[Problem]:
+    for faq in kb.faqs:
+        for related in faq.related:
+            if kb.faq(related) is None:
+                yield Problem(faq.source.file, faq.source.line, f"entry '{faq.id}': related id '{related}' does not exist")
+            elif related == faq.id:
+                yield Problem(faq.source.file, faq.source.line, f"entry '{faq.id}' lists itself as related")
+
+
+def unknown_popular(kb: KnowledgeBase, label: str) -> Iterator[Problem]:
+    for faq_id in kb.popular:
+        if kb.faq(faq_id) is None:
+            yield Problem(label, line_of(faq_id), f"popular question '{faq_id}' is not an FAQ id")
+
+
+def answers_too_long(kb: KnowledgeBase) -> Iterator[Problem]:
+    for faq in kb.faqs:
+        size = reply_bytes(faq.answer)
+        if size > MAX_REPLY_BYTES:
+            yield Problem(
+                faq.source.file,
+                faq.source.line,
+                f"entry '{faq.id}': answer is {size} bytes; one WeChat reply carries at most {MAX_REPLY_BYTES} "
+                f"bytes (about {MAX_REPLY_BYTES // 3} Chinese characters)",
+            )
+
+
+def unknown_regions(kb: KnowledgeBase) -> Iterator[Problem]:
+    known = set()
+    for province in kb.lexicon.provinces:
+        known.update((province.name, *province.aliases, *province.cities))
+    for faq in kb.faqs:
+        for place in faq.regions:
+            if place not in known:
+                yield Problem(
+                    faq.source.file,
+                    faq.source.line,
+                    f"entry '{faq.id}': region '{place}' is not in regions.yaml (use a province short name or a city)",
+                )
+
+
+def missing_topics(kb: KnowledgeBase, topics: list[tuple[str, int]], label: str) -> Iterator[Problem]:
+    for topic_id, line in topics:
+        if kb.faq(topic_id) is None:
+            yield Problem(label, line, f"topic '{topic_id}' has no FAQ entry")
+
+
+def missing_templates(kb: KnowledgeBase, required: tuple[str, ...], label: str) -> Iterator[Problem]:
+    for name in required:
+        if name not in kb.templates:
+            yield Problem(label, 1, f"reply template '{name}' is missing")
+
+
+RULES = (duplicate_ids, near_duplicate_questions, unknown_related, answers_too_long, unknown_regions)

@@ -1,0 +1,360 @@
+"""Operator files → model objects, with a `file:line` problem for every schema error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .model import (
+    FaqEntry,
+    Lexicon,
+    OutOfScopeTopic,
+    Province,
+    Question,
+    SmalltalkIntent,
+    Source,
+)
+from .problems import Problem
+from .yamlfile import LineDict, is_iso_date, line_of, read_yaml
+
+MIN_ALTERNATES = 6
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+FAQ_FIELDS = {
+    "id": True,
+    "question": True,
+    "alternates": True,
+    "answer": True,
+    "sources": True,
+    "reviewed": True,
+    "related": False,
+    "regions": False,
+    "category": False,
+}
+OUT_OF_SCOPE_FIELDS = {"id": True, "name": True, "examples": True, "reply": False}
+SMALLTALK_FIELDS = {"id": True, "phrases": True, "reply": True}
+PROVINCE_FIELDS = {"province": True, "names": False, "cities": False}
+
+
+class FileReader:
+    """Checks one parsed file against its schema, collecting problems instead of stopping."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.problems: list[Problem] = []
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.label, line, message))
+
+    def source(self, value: object, default: int = 1) -> Source:
+        return Source(self.label, line_of(value, default))
+
+    def mapping(self, value: object, line: int, what: str) -> LineDict | None:
+        if isinstance(value, LineDict):
+            return value
+        self.problem(line_of(value, line), f"{what} must be a set of 'name: value' fields")
+        return None
+
+    def items(self, value: object, line: int, what: str) -> list:
+        if isinstance(value, list):
+            return value
+        self.problem(line_of(value, line), f"{what} must be a list (lines starting with '- ')")
+        return []
+
+    def fields(self, entry: LineDict, allowed: dict[str, bool], what: str) -> bool:
+        """Report missing required and unknown fields; False if a required one is missing."""
+        complete = True
+        for name, required in allowed.items():
+            if required and entry.get(name) in (None, "", []):
+                self.problem(entry.line, f"{what} is missing '{name}'")
+                complete = False
+        for name in entry:
+            if name not in allowed:
+                known = ", ".join(allowed)
+                self.problem(entry.line, f"{what} has unknown field '{name}' (known fields: {known})")
+        return complete
+
+    def text(self, entry: LineDict, name: str, what: str) -> str:
+        value = entry.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.problem(line_of(value, entry.line), f"{what}: '{name}' must be text")
+            return ""
+        return value.strip()
+
+    def texts(self, entry: LineDict, name: str, what: str) -> list[str]:
+        """A list of non-empty strings, keeping each one's line."""
+        value = entry.get(name)
+        if value is None:
+            return []
+        result = []
+        for item in self.items(value, entry.line, f"{what}: '{name}'"):
+            if isinstance(item, str) and item.strip():
+                result.append(item)
+            else:
+                self.problem(line_of(item, entry.line), f"{what}: every item of '{name}' must be non-empty text")
+        return result
+
+    def question(self, text: str) -> Question:
+        return Question(text.strip(), self.source(text))
+
+
+def read_faq_file(path: Path, label: str) -> tuple[list[FaqEntry], list[Problem]]:
+    """One category file: `category:` and a list of `faqs:`."""
+    data, problems = read_yaml(path, label)
+    if data is None and problems:
+        return [], problems
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    top = reader.mapping(data, 1, "the file")
+    if top is None:
+        return [], reader.problems
+    category = reader.text(top, "category", "the file")
+    entries = []
+    for raw in reader.items(top.get("faqs"), top.line, "'faqs'"):
+        entry = reader.mapping(raw, top.line, "an FAQ entry")
+        if entry is not None:
+            faq = _read_faq(reader, entry, category)
+            if faq is not None:
+                entries.append(faq)
+    return entries, reader.problems
+
+
+def _read_faq(reader: FileReader, entry: LineDict, file_category: str) -> FaqEntry | None:
+    faq_id = entry.get("id")
+    what = f"entry '{faq_id}'" if isinstance(faq_id, str) else "an entry"
+    complete = reader.fields(entry, FAQ_FIELDS, what)
+    if isinstance(faq_id, str) and not ID_PATTERN.match(faq_id):
+        reader.problem(line_of(faq_id), f"{what}: id must be lowercase letters, digits and dashes")
+    category = reader.text(entry, "category", what) or file_category
+    if not category:
+        reader.problem(entry.line, f"{what} has no category (set 'category:' at the top of the file)")
+    alternates = reader.texts(entry, "alternates", what)
+    if "alternates" in entry and len(alternates) < MIN_ALTERNATES:
+        reader.problem(
+            line_of(entry.get("alternates"), entry.line),
+            f"{what} has {len(alternates)} alternates; at least {MIN_ALTERNATES} are needed",
+        )
+    reviewed = reader.text(entry, "reviewed", what)
+    if reviewed and not is_iso_date(reviewed):
+        reader.problem(line_of(entry.get("reviewed"), entry.line), f"{what}: reviewed must be a date like 2026-11-26")
+    regions = _read_regions(reader, entry, what)
+    question = reader.text(entry, "question", what)
+    answer = reader.text(entry, "answer", what)
+    if not complete or not question or not answer:
+        return None
+    return FaqEntry(
+        id=str(faq_id),
+        category=category,
+        question=reader.question(entry["question"]),
+        alternates=tuple(reader.question(a) for a in alternates),
+        answer=answer,
+        sources=tuple(s.strip() for s in reader.texts(entry, "sources", what)),
+        reviewed=reviewed,
+        related=tuple(s.strip() for s in reader.texts(entry, "related", what)),
+        regions=regions,
+        source=reader.source(entry),
+    )
+
+
+def _read_regions(reader: FileReader, entry: LineDict, what: str) -> dict[str, str]:
+    raw = entry.get("regions")
+    if raw is None:
+        return {}
+    regions = reader.mapping(raw, entry.line, f"{what}: 'regions'")
+    if regions is None:
+        return {}
+    notes = {}
+    for place, note in regions.items():
+        if isinstance(note, str) and note.strip():
+            notes[str(place)] = note.strip()
+        else:
+            reader.problem(regions.line, f"{what}: the note for region '{place}' must be non-empty text")
+    return notes
+
+
+def read_out_of_scope(path: Path, label: str) -> tuple[list[OutOfScopeTopic], list[Problem]]:
+    """Topics the bot must refuse, each with example questions and an optional referral reply."""
+    reader, rows = _read_list_file(path, label)
+    topics = []
+    for row in rows:
+        what = f"out-of-scope topic '{row.get('id')}'"
+        if not reader.fields(row, OUT_OF_SCOPE_FIELDS, what):
+            continue
+        examples = reader.texts(row, "examples", what)
+        topics.append(
+            OutOfScopeTopic(
+                id=str(row["id"]),
+                name=reader.text(row, "name", what),
+                examples=tuple(reader.question(e) for e in examples),
+                reply=reader.text(row, "reply", what) or None,
+                source=reader.source(row),
+            )
+        )
+    return topics, reader.problems
+
+
+def read_smalltalk(path: Path, label: str) -> tuple[list[SmalltalkIntent], list[Problem]]:
+    """Greetings, thanks, help and the like."""
+    reader, rows = _read_list_file(path, label)
+    intents = []
+    for row in rows:
+        what = f"smalltalk intent '{row.get('id')}'"
+        if not reader.fields(row, SMALLTALK_FIELDS, what):
+            continue
+        intents.append(
+            SmalltalkIntent(
+                id=str(row["id"]),
+                phrases=tuple(p.strip() for p in reader.texts(row, "phrases", what)),
+                reply=reader.text(row, "reply", what),
+                source=reader.source(row),
+            )
+        )
+    return intents, reader.problems
+
+
+def read_regions(path: Path, label: str) -> tuple[list[Province], list[Problem]]:
+    """The gazetteer: each province-level region with its other names and cities."""
+    reader, rows = _read_list_file(path, label)
+    provinces = []
+    for row in rows:
+        what = f"region '{row.get('province')}'"
+        if not reader.fields(row, PROVINCE_FIELDS, what):
+            continue
+        provinces.append(
+            Province(
+                name=reader.text(row, "province", what),
+                aliases=tuple(n.strip() for n in reader.texts(row, "names", what)),
+                cities=tuple(c.strip() for c in reader.texts(row, "cities", what)),
+            )
+        )
+    return provinces, reader.problems
+
+
+def read_synonyms(path: Path, label: str) -> tuple[dict[str, str], list[Problem]]:
+    """`canonical: [variant, ...]` → {variant: canonical}; a variant may have one canonical only."""
+    data, problems = read_yaml(path, label)
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    if data is None:
+        return {}, reader.problems
+    table = reader.mapping(data, 1, "the synonym table")
+    synonyms: dict[str, str] = {}
+    for canonical, variants in (table or {}).items():
+        for variant in reader.items(variants, table.line, f"synonyms of '{canonical}'"):
+            if not isinstance(variant, str) or not variant.strip():
+                reader.problem(line_of(variant, table.line), f"synonyms of '{canonical}': items must be text")
+                continue
+            key = variant.strip().lower()
+            if key in synonyms and synonyms[key] != canonical:
+                reader.problem(
+                    line_of(variant), f"'{variant}' is listed under both '{synonyms[key]}' and '{canonical}'"
+                )
+                continue
+            synonyms[key] = str(canonical)
+    return synonyms, reader.problems
+
+
+def read_user_dictionary(path: Path, label: str) -> tuple[list[tuple[str, int | None, str | None]], list[Problem]]:
+    """jieba's format, one word a line: `word [frequency] [part-of-speech]`; `#` starts a comment."""
+    words, problems = [], []
+    for number, line in _text_lines(path, label, problems):
+        parts = line.split()
+        if len(parts) > 3:
+            problems.append(Problem(label, number, f"expected 'word [frequency] [tag]', got {len(parts)} fields"))
+            continue
+        frequency = None
+        if len(parts) >= 2:
+            if not parts[1].isdigit():
+                problems.append(Problem(label, number, f"frequency '{parts[1]}' must be a whole number"))
+                continue
+            frequency = int(parts[1])
+        tag = parts[2] if len(parts) == 3 else None
+        words.append((parts[0], frequency, tag))
+    return words, problems
+
+
+def read_word_list(path: Path, label: str) -> tuple[list[str], list[Problem]]:
+    """One word or phrase a line; `#` starts a comment."""
+    problems: list[Problem] = []
+    words = []
+    for number, line in _text_lines(path, label, problems):
+        if len(line.split()) > 1:
+            problems.append(Problem(label, number, "one word or phrase a line, without spaces"))
+            continue
+        words.append(line)
+    return words, problems
+
+
+def read_templates(path: Path, label: str) -> tuple[dict[str, str], list[Problem]]:
+    """Reply texts operators can edit: `name: text`."""
+    data, problems = read_yaml(path, label)
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    if data is None:
+        return {}, reader.problems
+    table = reader.mapping(data, 1, "the reply templates")
+    templates = {}
+    for name, text in (table or {}).items():
+        if isinstance(text, str):
+            templates[str(name)] = text.strip("\n")
+        else:
+            reader.problem(line_of(text, table.line), f"template '{name}' must be text")
+    return templates, reader.problems
+
+
+def read_menu(path: Path, label: str) -> tuple[tuple[str, ...], list[Problem]]:
+    """`popular:` FAQ ids offered on subscribe and in fallbacks."""
+    data, problems = read_yaml(path, label)
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    if data is None:
+        return (), reader.problems
+    menu = reader.mapping(data, 1, "the menu file")
+    if menu is None:
+        return (), reader.problems
+    return tuple(reader.texts(menu, "popular", "the menu file")), reader.problems
+
+
+def read_topic_ids(path: Path, label: str) -> tuple[list[tuple[str, int]], list[Problem]]:
+    """The topic list every knowledge base must cover (ids with their lines)."""
+    reader, rows = _read_list_file(path, label)
+    return [(str(row["id"]), row.line) for row in rows if "id" in row], reader.problems
+
+
+def _read_list_file(path: Path, label: str) -> tuple[FileReader, list[LineDict]]:
+    data, problems = read_yaml(path, label)
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    if data is None:
+        return reader, []
+    rows = []
+    for item in reader.items(data, 1, "the file"):
+        row = reader.mapping(item, 1, "each item")
+        if row is not None:
+            rows.append(row)
+    return reader, rows
+
+
+def _text_lines(path: Path, label: str, problems: list[Problem]):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(label, 1, f"file is not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        return
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            yield number, line
+
+
+def make_lexicon(user_words, synonyms, stopwords, fillers, anchors, provinces) -> Lexicon:
+    return Lexicon(
+        user_words=tuple(user_words),
+        synonyms=dict(synonyms),
+        stopwords=frozenset(stopwords),
+        fillers=tuple(sorted(set(fillers), key=len, reverse=True)),
+        anchors=frozenset(synonyms.get(word, word) for word in anchors),
+        provinces=tuple(provinces),
+    )

@@ -1,0 +1,111 @@
+"""Plain, frozen records for what the operators' files hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value came from, so every problem can name `file:line`."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One way of asking an entry's question; `source` points at its line."""
+
+    text: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One curated question with its answer, provenance and regional notes."""
+
+    id: str
+    category: str
+    question: Question
+    alternates: tuple[Question, ...]
+    answer: str
+    sources: tuple[str, ...]
+    reviewed: str
+    related: tuple[str, ...] = ()
+    regions: dict[str, str] = field(default_factory=dict)
+    source: Source = Source("", 0)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """The standard question first, then every alternate."""
+        return (self.question, *self.alternates)
+
+    @property
+    def title(self) -> str:
+        return self.question.text
+
+
+@dataclass(frozen=True)
+class OutOfScopeTopic:
+    """A topic the bot must not answer, with examples so the matcher recognises it."""
+
+    id: str
+    name: str
+    examples: tuple[Question, ...]
+    reply: str | None = None
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True)
+class SmalltalkIntent:
+    """Greetings, thanks, help and the like: short phrases with a canned reply."""
+
+    id: str
+    phrases: tuple[str, ...]
+    reply: str
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True)
+class Province:
+    """A province-level region: its short name, other names and cities."""
+
+    name: str
+    aliases: tuple[str, ...]
+    cities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Domain words for segmentation, their canonical forms and the words to ignore."""
+
+    user_words: tuple[tuple[str, int | None, str | None], ...]
+    synonyms: dict[str, str]
+    stopwords: frozenset[str]
+    fillers: tuple[str, ...]
+    anchors: frozenset[str]
+    provinces: tuple[Province, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything loaded from one knowledge directory, validated."""
+
+    faqs: tuple[FaqEntry, ...]
+    out_of_scope: tuple[OutOfScopeTopic, ...]
+    smalltalk: tuple[SmalltalkIntent, ...]
+    lexicon: Lexicon
+    templates: dict[str, str]
+    popular: tuple[str, ...] = ()
+
+    @cached_property
+    def faqs_by_id(self) -> dict[str, FaqEntry]:
+        return {faq.id: faq for faq in self.faqs}
+
+    def faq(self, faq_id: str) -> FaqEntry | None:
+        return self.faqs_by_id.get(faq_id)
