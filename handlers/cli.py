@@ -75,11 +75,11 @@ def explain_match(match: Match) -> str:
         f"region:     {match.region or '-'} ({a.region.place if a.region else 'none named'})",
         f"small talk: {a.smalltalk or '-'}",
         f"words:      {' / '.join(a.words)}",
-        f"tokens:     {' '.join(a.tokens)}",
+        f"tokens:     {' '.join(a.typed.tokens)}",
     ]
-    if a.homophone_tokens:
+    if a.heard:
         used = "used" if e.used_homophones else "not used"
-        lines.append(f"pinyin:     {' '.join(a.homophone_tokens)} ({used})")
+        lines.append(f"pinyin:     {' '.join(a.heard.tokens)} ({used})")
     lines.append("candidates:")
     for scored in (*e.faqs, *e.out_of_scope):
         signals = " ".join(f"{name}={value:.2f}" for name, value in scored.signals.items())

@@ -92,6 +92,8 @@ class FileReader:
         for item in self.items(value, entry.line, f"{what}: '{name}'"):
             if isinstance(item, str) and item.strip():
                 result.append(item)
+            elif isinstance(item, int | float) and not isinstance(item, bool):
+                self.problem(line_of(item, entry.line), f"{what}: '{name}' item {item} is a number; put it in quotes")
             else:
                 self.problem(line_of(item, entry.line), f"{what}: every item of '{name}' must be non-empty text")
         return result

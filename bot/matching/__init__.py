@@ -76,7 +76,7 @@ class Matcher:
         scored, used_homophones = self._score(analysis)
         faqs = [s for s in scored if s.key not in self._out_of_scope_ids]
         out_of_scope = [s for s in scored if s.key in self._out_of_scope_ids]
-        tokens = analysis.homophone_tokens if used_homophones else analysis.tokens
+        tokens = (analysis.heard if used_homophones else analysis.typed).tokens
         anchored = any(token in self.kb.lexicon.anchors for token in tokens)
         decision = decide(faqs, out_of_scope, anchored, len(tokens), self.thresholds)
         explanation = Explanation(analysis, used_homophones, tuple(faqs[:5]), tuple(out_of_scope[:3]), decision.band)
@@ -92,12 +92,12 @@ class Matcher:
 
     def _score(self, analysis: Analysis) -> tuple[list[Scored], bool]:
         """Score what was typed and, if the pinyin channel heard something else, that too; keep the better."""
-        typed = self.scorer.score(analysis.tokens)
-        if analysis.homophone_tokens is None:
+        typed = self.scorer.score(analysis.typed.tokens)
+        if analysis.heard is None:
             return typed, False
         heard = [
             Scored(s.key, s.score * HOMOPHONE_DISCOUNT, s.question, s.signals)
-            for s in self.scorer.score(analysis.homophone_tokens)
+            for s in self.scorer.score(analysis.heard.tokens)
         ]
         typed_best = typed[0].score if typed else 0.0
         heard_best = heard[0].score if heard else 0.0

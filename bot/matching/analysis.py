@@ -15,15 +15,26 @@ from .synonyms import canonicalize, content_words
 
 
 @dataclass(frozen=True)
+class View:
+    """One reading of the question: its canonical content words."""
+
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Analysis:
     """A text as the matcher sees it."""
 
     normalized: str
     region: RegionMention | None
     smalltalk: str | None  # the intent of a greeting, thanks … at either end of the text
-    words: tuple[str, ...]  # jieba's words after fillers and place names are gone
-    tokens: tuple[str, ...]  # canonical content words
-    homophone_tokens: tuple[str, ...] | None  # the pinyin channel's reading, when it differs
+    words: tuple[str, ...]  # jieba's words after fillers, small talk and place names are gone
+    typed: View
+    heard: View | None  # the pinyin channel's reading, when it differs from what was typed
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return self.typed.tokens
 
 
 class Analyzer:
@@ -43,16 +54,23 @@ class Analyzer:
         normalized = normalize(text)
         mentions = self.regions.find_all(normalized)
         rest, intent = self.smalltalk.peel(self.regions.remove(normalized, mentions))
-        words = self.segmenter.cut(strip_phrases(rest, self.lexicon.fillers))
-        heard = self.homophones.read(words) if homophones else None
+        clauses = [self.segmenter.cut(clause) for clause in strip_phrases(rest, self.lexicon.fillers).split()]
+        heard = None
+        if homophones:
+            readings = [self.homophones.read(words) for words in clauses]
+            if any(readings):
+                heard = self._view([r or w for r, w in zip(readings, clauses, strict=True)])
         return Analysis(
             normalized=normalized,
             region=mentions[0] if mentions else None,
             smalltalk=intent,
-            words=tuple(words),
-            tokens=tuple(self.tokens_of(words)),
-            homophone_tokens=tuple(self.tokens_of(heard)) if heard else None,
+            words=tuple(word for words in clauses for word in words),
+            typed=self._view(clauses),
+            heard=heard,
         )
+
+    def _view(self, clauses: list[list[str]]) -> View:
+        return View(tuple(self.tokens_of([word for words in clauses for word in words])))
 
     def tokens_of(self, words: list[str]) -> list[str]:
         lexicon = self.lexicon

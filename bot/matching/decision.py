@@ -11,9 +11,9 @@ from .scoring import Scored
 class Thresholds:
     """Defaults chosen on the dev set (see README, "Matcher accuracy")."""
 
-    answer: float = 0.55  # the best entry must reach this to be answered
-    margin: float = 0.06  # … and beat the runner-up by this much
-    clarify: float = 0.35  # below this nothing is offered: fallback
+    answer: float = 0.3  # the best entry must reach this to be answered
+    margin: float = 0.045  # … and lead the runner-up by this share of its own score
+    clarify: float = 0.25  # below this nothing is offered: fallback
     option_gap: float = 0.15  # a clarify option scores within this of the best
     max_options: int = 4
     min_tokens: int = 2  # fewer content words than this is too generic to answer outright
@@ -41,10 +41,11 @@ def decide(faqs: list[Scored], out_of_scope: list[Scored], anchored: bool, token
     options = tuple(s for s in faqs[: t.max_options] if s.score >= max(t.clarify, best.score - t.option_gap))
     if token_count < t.min_tokens:
         return Decision("clarify", f"only {token_count} content word(s): too generic to answer", _at_least_two(faqs, options, t))
-    if best.score >= t.answer and best.score - runner_up >= t.margin:
-        return Decision("answer", f"score {best.score:.3f} >= {t.answer} and margin {best.score - runner_up:.3f} >= {t.margin}")
+    lead = (best.score - runner_up) / best.score
+    if best.score >= t.answer and lead >= t.margin:
+        return Decision("answer", f"score {best.score:.3f} >= {t.answer} and lead {lead:.1%} >= {t.margin:.1%}")
     if best.score >= t.answer:
-        reason = f"margin {best.score - runner_up:.3f} < {t.margin} over '{faqs[1].key}'"
+        reason = f"lead {lead:.1%} over '{faqs[1].key}' < {t.margin:.1%}"
     else:
         reason = f"score {best.score:.3f} between clarify {t.clarify} and answer {t.answer}"
     return Decision("clarify", reason, _at_least_two(faqs, options, t))

@@ -1,12 +1,15 @@
-"""Score a question against every standard and alternate question; the best question speaks for its entry.
+"""Score a question against every standard and alternate question, then each entry as a whole.
 
 Signals, all in 0..1:
 - `overlap`: token overlap weighted by rarity (IDF over entries), as an F-measure of how much of the
-  user's question is explained and how much of the stored question is matched;
+  user's question is explained and how much of the stored question is matched; averaged over the entry's
+  two best questions, so one lucky alternate does not outweigh an entry several alternates agree on;
 - `chars`: rapidfuzz's token_sort_ratio on the space-joined canonical tokens (rapidfuzz splits on
   spaces, Chinese has none), which forgives tokens that differ by a character;
 - `coverage`: how much of the user's question the entry's whole vocabulary explains, so a long question
-  is not judged by its overlap with one short alternate alone.
+  is not judged by its overlap with one short alternate alone;
+- `centroid`: cosine between the question and the entry's centroid (the mean of its questions' weighted
+  word vectors), so words most of an entry's questions share count most.
 Answers are never scored: an answer mentioning a word does not make the entry about it.
 """
 
@@ -19,9 +22,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 #: How much each signal counts.
-WEIGHTS = {"overlap": 0.6, "chars": 0.2, "coverage": 0.2}
-#: Recall (of the user's words) counts more than precision: users add context, stored questions are terse.
-RECALL_BIAS = 2.0
+WEIGHTS = {"overlap": 0.45, "chars": 0.2, "coverage": 0.1, "centroid": 0.25}
+#: 1 = the user's words and the stored question's count alike (2 favoured recall and ranked worse on dev).
+RECALL_BIAS = 1.0
 #: Weight of a word no entry uses, relative to the rarest known word.
 UNKNOWN_WORD_WEIGHT = 0.5
 
@@ -68,10 +71,19 @@ class Scorer:
                 weight = sum(self.weight(t) for t in token_set)
                 self.questions.append(_Question(key, text, token_set, " ".join(sorted(token_set)), weight))
             self.entry_vocabulary[key] = frozenset(words)
+        self.centroids = {key: self._centroid(key) for key, _ in entries}
         self._postings: dict[str, list[int]] = defaultdict(list)
         for index, question in enumerate(self.questions):
             for token in question.tokens:
                 self._postings[token].append(index)
+
+    def _centroid(self, key: str) -> dict[str, float]:
+        vectors = [_unit({t: self.weight(t) for t in q.tokens}) for q in self.questions if q.key == key]
+        total: dict[str, float] = defaultdict(float)
+        for vector in vectors:
+            for token, value in vector.items():
+                total[token] += value / len(vectors)
+        return _unit(total)
 
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_weight)
@@ -84,34 +96,46 @@ class Scorer:
         query = frozenset(tokens)
         if not query:
             return []
-        query_weight = sum(self.weight(t) for t in query)
+        weights = {t: self.weight(t) for t in query}
+        query_weight = sum(weights.values())
         shared: dict[int, float] = defaultdict(float)
         for token in query:
             for index in self._postings.get(token, ()):
-                shared[index] += self.idf[token]
+                shared[index] += weights[token]
         if not shared:
             return []
         joined_query = " ".join(sorted(query))
-        coverage = {
-            key: sum(self.weight(t) for t in query & vocabulary) / query_weight
-            for key, vocabulary in self.entry_vocabulary.items()
+        keys = {self.questions[index].key for index in shared}
+        coverage = {key: sum(weights[t] for t in query & self.entry_vocabulary[key]) / query_weight for key in keys}
+        query_vector = _unit(weights)
+        centroid = {
+            key: sum(value * self.centroids[key].get(token, 0.0) for token, value in query_vector.items())
+            for key in keys
         }
-        best: dict[str, Scored] = {}
+        per_entry: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
         for index, matched in shared.items():
             question = self.questions[index]
-            recall = matched / query_weight
-            precision = matched / question.weight
-            overlap = _f_measure(precision, recall, RECALL_BIAS)
+            overlap = _f_measure(matched / question.weight, matched / query_weight, RECALL_BIAS)
+            chars = fuzz.token_sort_ratio(joined_query, question.joined) / 100.0
+            per_entry[question.key].append((overlap, chars, question.text))
+        results = []
+        for key, matches in per_entry.items():
+            matches.sort(reverse=True)
+            two_best = [overlap for overlap, _, _ in matches[:2]] + [0.0]
             signals = {
-                "overlap": overlap,
-                "chars": fuzz.token_sort_ratio(joined_query, question.joined) / 100.0,
-                "coverage": coverage[question.key],
+                "overlap": (two_best[0] + two_best[1]) / 2,
+                "chars": max(chars for _, chars, _ in matches),
+                "coverage": coverage[key],
+                "centroid": centroid[key],
             }
             total = sum(WEIGHTS[name] * value for name, value in signals.items())
-            current = best.get(question.key)
-            if current is None or total > current.score:
-                best[question.key] = Scored(question.key, total, question.text, signals)
-        return sorted(best.values(), key=lambda s: s.score, reverse=True)
+            results.append(Scored(key, total, matches[0][2], signals))
+        return sorted(results, key=lambda s: s.score, reverse=True)
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {k: v / norm for k, v in vector.items()} if norm else {}
 
 
 def _f_measure(precision: float, recall: float, beta: float) -> float:

@@ -22,7 +22,7 @@ class SmalltalkFinder:
 
     def peel(self, normalized: str) -> tuple[str, str | None]:
         """(what is left, the intent of the longest phrase peeled off)."""
-        text = normalized.replace(" ", "")
+        text = normalized.strip()
         intent, longest = None, 0
         peeled = True
         while text and peeled:
@@ -30,6 +30,7 @@ class SmalltalkFinder:
             for phrase, phrase_intent in self._phrases:
                 if text.startswith(phrase) or text.endswith(phrase):
                     text = text[len(phrase) :] if text.startswith(phrase) else text[: -len(phrase)]
+                    text = text.strip()
                     if phrase_intent and len(phrase) >= longest:
                         intent, longest = phrase_intent, len(phrase)
                     peeled = True
