@@ -44,10 +44,10 @@ class Analyzer:
         self.lexicon = lexicon
         self.smalltalk = SmalltalkFinder(smalltalk, lexicon.fillers)
         self.segmenter = Segmenter(lexicon)
-        self.regions = RegionFinder(lexicon.provinces)
         domain_terms = {word for word, _, _ in lexicon.user_words}
         domain_terms.update(lexicon.synonyms.values())
         domain_terms.update(v for v in lexicon.synonyms if len(v) >= 3)
+        self.regions = RegionFinder(lexicon.provinces, frozenset(domain_terms))
         self.homophones = HomophoneReader(domain_terms)
 
     def analyze(self, text: str, *, homophones: bool = True) -> Analysis:

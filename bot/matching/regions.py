@@ -27,7 +27,7 @@ class RegionMention:
 class RegionFinder:
     """Longest-name-first search over the gazetteer; a city is reported with its province."""
 
-    def __init__(self, provinces: tuple[Province, ...]):
+    def __init__(self, provinces: tuple[Province, ...], domain_words: frozenset[str] = frozenset()):
         self._place_to_province: dict[str, str] = {}
         self._canonical_place: dict[str, str] = {}
         for province in provinces:
@@ -37,6 +37,9 @@ class RegionFinder:
                 self._add(city, city, province.name)
         names = sorted(self._canonical_place, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, names))) if names else None
+        # "共济南京" holds 济南 and "共济宁波" holds 济宁: a place may not start inside a domain word.
+        words = sorted((w for w in domain_words if len(w) >= 2), key=len, reverse=True)
+        self._domain = re.compile("|".join(map(re.escape, words))) if words else None
 
     def _add(self, name: str, place: str, province: str) -> None:
         self._canonical_place.setdefault(name, place)
@@ -48,12 +51,26 @@ class RegionFinder:
     def find_all(self, text: str) -> list[RegionMention]:
         if self._pattern is None:
             return []
-        mentions = []
-        for found in self._pattern.finditer(text):
+        inside_word = self._inside_domain_words(text)
+        mentions, position = [], 0
+        while position < len(text):
+            found = self._pattern.search(text, position)
+            if found is None:
+                break
+            if found.start() in inside_word:
+                position = found.start() + 1
+                continue
             place = self._canonical_place[found.group()]
             end = found.end() + (text[found.end() : found.end() + 1] in _TRAILING_SUFFIXES)
             mentions.append(RegionMention(self._place_to_province[place], place, found.start(), end))
+            position = end
         return mentions
+
+    def _inside_domain_words(self, text: str) -> set[int]:
+        """Positions that are not the first character of a domain word found in the text."""
+        if self._domain is None:
+            return set()
+        return {i for found in self._domain.finditer(text) for i in range(found.start() + 1, found.end())}
 
     def find(self, text: str) -> RegionMention | None:
         """The first place named, or None."""
