@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from pathlib import Path
 from typing import NamedTuple
 
@@ -11,6 +12,7 @@ from flask import Flask
 
 import handlers
 import knowledge
+from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Thresholds
 
@@ -29,6 +31,14 @@ SETTINGS = (
     Setting("MATCH_ANSWER_THRESHOLD", _T.answer, "Score the best FAQ needs to be answered outright"),
     Setting("MATCH_MARGIN", _T.margin, "How far the best FAQ must lead the runner-up to be answered"),
     Setting("MATCH_CLARIFY_THRESHOLD", _T.clarify, "Below this score the bot falls back instead of offering options"),
+    Setting("WECHAT_TOKEN", "", "Token from the WeChat console (基本配置); `/wechat` answers 503 while empty"),
+    Setting("WECHAT_AES_KEY", "", "EncodingAESKey (43 characters) for compatible and safe mode; empty = plaintext only"),
+    Setting("WECHAT_APP_ID", "", "AppID of the official account; required with WECHAT_AES_KEY"),
+    Setting("WECHAT_TIMESTAMP_TOLERANCE", 300, "Seconds a signed WeChat request stays valid; 0 switches the replay window off"),
+    Setting("WECHAT_REPLY_TIMEOUT", 4.5, "Seconds to wait for an answer before replying `success` (WeChat gives up at 5)"),
+    Setting("SESSION_TTL", 1800, "Seconds of silence after which a user's conversation state is forgotten"),
+    Setting("USER_HASH_SALT", "", "Salt for hashing user ids in the records; empty = generated once into `instance/`"),
+    Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),
     Setting("LOG_LEVEL", "INFO", "Python logging level"),
 )
 
@@ -46,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["DATABASE"] = str(Path(app.instance_path) / "bot.sqlite")
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    app.extensions["knowledge"] = KnowledgeSource(
+    source = KnowledgeSource(
         app.config["KNOWLEDGE_DIR"],
         Thresholds(
             answer=float(app.config["MATCH_ANSWER_THRESHOLD"]),
@@ -55,8 +65,24 @@ def create_app(config: dict | None = None) -> Flask:
         ),
         reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
     )
+    app.extensions["knowledge"] = source
+    salt = app.config["USER_HASH_SALT"] or instance_secret(app, "user_hash_salt")
+    app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(app, "secret_key")
     handlers.register(app)
     return app
+
+
+def instance_secret(app: Flask, name: str) -> str:
+    """A random secret generated once into `instance/` and kept there, so restarts and workers agree."""
+    path = Path(app.instance_path) / name
+    try:
+        with path.open("x") as new_file:
+            new_file.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    return path.read_text().strip()
 
 
 def read_settings(environ) -> dict:

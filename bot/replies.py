@@ -16,14 +16,13 @@ class Replies:
         return self.templates[name].format(**values).strip()
 
     def answer(self, faq: FaqEntry, place: str | None, province: str | None) -> str:
-        """The FAQ answer, the user's regional note (or a hint to name the region), and the footer."""
+        """The FAQ answer and the user's regional note, or a hint to name the region."""
         parts = [faq.answer]
         note_place = next((p for p in (place, province) if p and p in faq.regions), None)
         if note_place:
             parts.append(self.fill("region_note", region=note_place, note=faq.regions[note_place]))
         elif faq.regions and not province:
             parts.append(self.fill("region_hint"))
-        parts.append(self.fill("answer_footer"))
         return "\n\n".join(parts)
 
     def clarify(self, faq_ids: list[str]) -> str:
@@ -47,6 +46,12 @@ class Replies:
 
     def smalltalk(self, intent: str | None) -> str:
         found = next((i for i in self.kb.smalltalk if i.id == intent), None)
-        if found:
-            return found.reply
-        return self.what_i_cover()
+        if found is None:
+            return self.what_i_cover()
+        if intent == "help":
+            return found.reply + "\n\n" + self.what_i_cover()
+        return found.reply
+
+    def with_policy_note(self, text: str) -> str:
+        """Every reply ends with the one-line reminder that local rules decide."""
+        return f"{text}\n\n{self.fill('policy_note')}"

@@ -14,7 +14,9 @@ import knowledge
 from bot.matching import Match, Matcher
 from bot.matching.baseline import BaselineMatcher
 from bot.matching.evaluation import Report, evaluate, read_labelled
-from bot.replies import Replies
+from bot.conversation import Conversation
+from bot.messages import Incoming
+from bot.session import State
 
 DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev.jsonl"
 
@@ -47,24 +49,15 @@ def lint_command(directory: str | None) -> None:
 @click.argument("question")
 @click.option("--explain", is_flag=True, help="Show tokens, candidates with their signals and the decision.")
 def ask_command(question: str, explain: bool) -> None:
-    """Print the reply the user would see for QUESTION."""
+    """Print the reply a new user would see for QUESTION (nothing is recorded)."""
     kb, matcher = _serving()
-    match = matcher.match(question)
-    click.echo(render(kb, match))
-    if explain:
+    turn = Conversation(kb, matcher).turn(Incoming("cli", "operator", text=question), State())
+    click.echo(turn.reply.text or "(no reply)")
+    if explain and turn.match is not None:
         click.echo("\n" + "-" * 40)
-        click.echo(explain_match(match))
+        click.echo(explain_match(turn.match))
 
 
-def render(kb: knowledge.KnowledgeBase, match: Match) -> str:
-    replies = Replies(kb)
-    if match.action == "answer":
-        return replies.answer(kb.faq(match.faq_id), match.place, match.region)
-    if match.action == "clarify":
-        return replies.clarify([c.faq_id for c in match.candidates])
-    if match.action == "smalltalk":
-        return replies.smalltalk(match.intent)
-    return replies.fallback(match.intent)
 
 
 def explain_match(match: Match) -> str:

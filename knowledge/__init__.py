@@ -23,17 +23,31 @@ from .problems import KnowledgeError, Problem
 
 DEFAULT_DIR = Path(__file__).resolve().parent
 
-#: Templates the conversation cannot do without.
-REQUIRED_TEMPLATES = (
-    "answer_footer",
-    "region_hint",
-    "region_note",
-    "clarify",
-    "clarify_option",
-    "fallback",
-    "what_i_cover",
-    "popular_item",
-)
+#: Templates the conversation cannot do without, each with the {names} it may use.
+TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
+    name: frozenset(fields)
+    for name, fields in {
+        "region_hint": (),
+        "region_note": ("region", "note"),
+        "clarify": ("options",),
+        "clarify_option": ("number", "title"),
+        "fallback": (),
+        "what_i_cover": ("popular",),
+        "popular_item": ("title",),
+        "policy_note": (),
+        "page_footer": (),
+        "no_more_pages": (),
+        "option_out_of_range": ("count",),
+        "feedback_thanks": (),
+        "feedback_sorry": (),
+        "feedback_nothing": (),
+        "feedback_prompt": (),
+        "greeting": ("popular",),
+        "media_unsupported": ("popular",),
+        "voice_unrecognized": (),
+        "error": (),
+    }.items()
+}
 
 __all__ = [
     "DEFAULT_DIR",
@@ -89,20 +103,22 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         anchors=part(read_word_list, "anchors.txt", []),
         provinces=part(read_regions, "regions.yaml", []),
     )
+    popular, menu = part(read_menu, "menu.yaml", ((), {}))
     kb = KnowledgeBase(
         faqs=tuple(faqs),
         out_of_scope=tuple(part(read_out_of_scope, "out_of_scope.yaml", [])),
         smalltalk=tuple(part(read_smalltalk, "smalltalk.yaml", [])),
         lexicon=lexicon,
         templates=part(read_templates, "replies.yaml", {}),
-        popular=part(read_menu, "menu.yaml", ()),
+        popular=popular,
+        menu=menu,
     )
     for rule in lint.RULES:
         problems.extend(rule(kb))
     topics = part(read_topic_ids, "topics.yaml", [])
     problems.extend(lint.missing_topics(kb, topics, _label(root, root / "topics.yaml")))
-    problems.extend(lint.unknown_popular(kb, _label(root, root / "menu.yaml")))
-    problems.extend(lint.missing_templates(kb, REQUIRED_TEMPLATES, _label(root, root / "replies.yaml")))
+    problems.extend(lint.unknown_menu_targets(kb, _label(root, root / "menu.yaml")))
+    problems.extend(lint.template_problems(kb, TEMPLATE_FIELDS, _label(root, root / "replies.yaml")))
     return kb, sorted(set(problems))
 
 

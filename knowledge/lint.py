@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from string import Formatter
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
@@ -74,10 +75,18 @@ def unknown_related(kb: KnowledgeBase) -> Iterator[Problem]:
                 yield Problem(faq.source.file, faq.source.line, f"entry '{faq.id}' lists itself as related")
 
 
-def unknown_popular(kb: KnowledgeBase, label: str) -> Iterator[Problem]:
+MENU_LISTS = ("popular", "help")
+
+
+def unknown_menu_targets(kb: KnowledgeBase, label: str) -> Iterator[Problem]:
     for faq_id in kb.popular:
         if kb.faq(faq_id) is None:
             yield Problem(label, line_of(faq_id), f"popular question '{faq_id}' is not an FAQ id")
+    for key, target in kb.menu.items():
+        if target not in MENU_LISTS and kb.faq(target) is None:
+            yield Problem(
+                label, line_of(target), f"menu button '{key}' points to '{target}', which is not an FAQ id, popular or help"
+            )
 
 
 def answers_too_long(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -112,10 +121,22 @@ def missing_topics(kb: KnowledgeBase, topics: list[tuple[str, int]], label: str)
             yield Problem(label, line, f"topic '{topic_id}' has no FAQ entry")
 
 
-def missing_templates(kb: KnowledgeBase, required: tuple[str, ...], label: str) -> Iterator[Problem]:
-    for name in required:
-        if name not in kb.templates:
+def template_problems(kb: KnowledgeBase, fields: dict[str, frozenset[str]], label: str) -> Iterator[Problem]:
+    """Every template the bot needs is there, and uses only the {names} the bot fills in."""
+    for name, allowed in fields.items():
+        text = kb.templates.get(name)
+        if text is None:
             yield Problem(label, 1, f"reply template '{name}' is missing")
+            continue
+        line = line_of(text)
+        try:
+            used = {field for _, field, _, _ in Formatter().parse(text) if field is not None}
+        except ValueError as exc:
+            yield Problem(label, line, f"template '{name}': {exc} (write {{{{ and }}}} for literal braces)")
+            continue
+        for field in sorted(used - allowed):
+            known = ", ".join(f"{{{f}}}" for f in sorted(allowed)) or "none"
+            yield Problem(label, line, f"template '{name}' uses {{{field}}}, which the bot does not fill (known: {known})")
 
 
 RULES = (duplicate_ids, near_duplicate_questions, unknown_related, answers_too_long, unknown_regions)

@@ -15,7 +15,7 @@ from .model import (
     Source,
 )
 from .problems import Problem
-from .yamlfile import LineDict, is_iso_date, line_of, read_yaml
+from .yamlfile import LineDict, LineStr, is_iso_date, line_of, read_yaml
 
 MIN_ALTERNATES = 6
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -300,23 +300,32 @@ def read_templates(path: Path, label: str) -> tuple[dict[str, str], list[Problem
     templates = {}
     for name, text in (table or {}).items():
         if isinstance(text, str):
-            templates[str(name)] = text.strip("\n")
+            value = LineStr(text.strip("\n"))
+            value.line = line_of(text)
+            templates[str(name)] = value
         else:
             reader.problem(line_of(text, table.line), f"template '{name}' must be text")
     return templates, reader.problems
 
 
-def read_menu(path: Path, label: str) -> tuple[tuple[str, ...], list[Problem]]:
-    """`popular:` FAQ ids offered on subscribe and in fallbacks."""
+def read_menu(path: Path, label: str) -> tuple[tuple[tuple[str, ...], dict[str, str]], list[Problem]]:
+    """`popular:` FAQ ids offered on subscribe and in fallbacks; `menu:` button keys → what they answer."""
     data, problems = read_yaml(path, label)
     reader = FileReader(label)
     reader.problems.extend(problems)
-    if data is None:
-        return (), reader.problems
-    menu = reader.mapping(data, 1, "the menu file")
-    if menu is None:
-        return (), reader.problems
-    return tuple(reader.texts(menu, "popular", "the menu file")), reader.problems
+    top = reader.mapping(data, 1, "the menu file") if data is not None else None
+    if top is None:
+        return ((), {}), reader.problems
+    popular = tuple(reader.texts(top, "popular", "the menu file"))
+    buttons = {}
+    raw = top.get("menu")
+    table = reader.mapping(raw, top.line, "'menu'") if raw is not None else None
+    for key, target in (table or {}).items():
+        if isinstance(target, str) and target.strip():
+            buttons[str(key)] = target
+        else:
+            reader.problem(table.line, f"menu button '{key}' must name an FAQ id, popular or help")
+    return (popular, buttons), reader.problems
 
 
 def read_topic_ids(path: Path, label: str) -> tuple[list[tuple[str, int]], list[Problem]]:

@@ -102,6 +102,7 @@ class KnowledgeBase:
     lexicon: Lexicon
     templates: dict[str, str]
     popular: tuple[str, ...] = ()
+    menu: dict[str, str] = field(default_factory=dict)  # WeChat menu EventKey → FAQ id, "popular" or "help"
 
     @cached_property
     def faqs_by_id(self) -> dict[str, FaqEntry]:

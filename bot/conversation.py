@@ -1,0 +1,149 @@
+"""One turn of a conversation: a command, a pending choice, or a question to match."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from knowledge import KnowledgeBase
+
+from .matching import Match, Matcher
+from .messages import Incoming, Option, Reply
+from .paging import paginate
+from .replies import Replies
+from .session import State
+
+MORE = frozenset({"更多", "继续", "下一页", "还有吗", "more"})
+HELPFUL = frozenset({"有用", "有帮助", "有用的", "很有用", "解决了"})
+UNHELPFUL = frozenset({"没用", "没有用", "无用", "没帮助", "不对", "没解决"})
+_CHINESE_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_CHOICE = re.compile(r"^(?:第)?([1-9]|[一二两三四五])(?:个|条|项)?$")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The reply, the state to remember, and the match behind it (for the records)."""
+
+    reply: Reply
+    state: State
+    match: Match | None = None
+
+
+class Conversation:
+    """Pure logic over one knowledge base: (Incoming, State) → Turn; storage is the caller's job."""
+
+    def __init__(self, kb: KnowledgeBase, matcher: Matcher):
+        self.kb = kb
+        self.matcher = matcher
+        self.replies = Replies(kb)
+
+    def turn(self, incoming: Incoming, state: State) -> Turn:
+        if incoming.kind == "subscribe":
+            return self._say(self.replies.fill("greeting", popular=self.replies.popular()), "event", state)
+        if incoming.kind == "click":
+            return self._menu(incoming, state)
+        if incoming.kind == "media":
+            return self._say(self.replies.fill("media_unsupported", popular=self.replies.popular()), "media", state)
+        if incoming.kind in ("unsubscribe", "event"):
+            return Turn(Reply(None, "none"), state)
+        if incoming.kind == "voice" and not incoming.text.strip():
+            return self._say(self.replies.fill("voice_unrecognized"), "command", state)
+        return self._text(incoming, state)
+
+    def _text(self, incoming: Incoming, state: State) -> Turn:
+        command = unicodedata.normalize("NFKC", incoming.text).strip().strip("。.!！~～").lower()
+        if command in MORE:
+            return self._next_page(state)
+        if command in HELPFUL or command in UNHELPFUL:
+            return self._feedback(command in HELPFUL, state)
+        choice = _CHOICE.match(command)
+        if choice and state.options:
+            return self._choose(choice.group(1), incoming, state)
+        return self._question(incoming, state)
+
+    def _question(self, incoming: Incoming, state: State) -> Turn:
+        match = self.matcher.match(incoming.text)
+        if match.region:
+            region, place = match.region, match.place
+        elif incoming.region:
+            region, place = incoming.region, incoming.region
+        else:
+            region, place = state.region, state.place
+        state = State(region=region, place=place, last_faq_id=state.last_faq_id)
+        if match.action == "answer":
+            return self._answer(match.faq_id, incoming, state, match)
+        if match.action == "clarify":
+            options = [c.faq_id for c in match.candidates]
+            state.options = options
+            reply = Reply(
+                self.replies.with_policy_note(self.replies.clarify(options)),
+                "clarify",
+                region=state.region,
+                score=match.score,
+                options=self._options(options),
+            )
+            return Turn(reply, state, match)
+        if match.action == "smalltalk":
+            if match.intent is None and match.region and state.last_faq_id:
+                # Only a place name, right after an answer: give that answer again with the local note.
+                return self._answer(state.last_faq_id, incoming, state, match)
+            text = self.replies.with_policy_note(self.replies.smalltalk(match.intent))
+            return Turn(Reply(text, "smalltalk", region=state.region, extra={"intent": match.intent}), state, match)
+        text = self.replies.with_policy_note(self.replies.fallback(match.intent))
+        return Turn(Reply(text, "fallback", region=state.region, score=match.score), state, match)
+
+    def _answer(self, faq_id: str, incoming: Incoming, state: State, match: Match | None = None) -> Turn:
+        faq = self.kb.faq(faq_id)
+        answer = self.replies.answer(faq, state.place, state.region) + "\n\n" + self.replies.fill("feedback_prompt")
+        text = self.replies.with_policy_note(answer)
+        state.last_faq_id, state.options = faq_id, []
+        pages = paginate(text, self.replies.fill("page_footer")) if incoming.paged else [text]
+        state.pages = pages[1:]
+        reply = Reply(
+            pages[0],
+            "answer",
+            faq_id=faq_id,
+            region=state.region,
+            score=match.score if match else 1.0,
+            related=self._options(list(faq.related)),
+            extra={"title": faq.title, "answer": faq.answer},
+        )
+        return Turn(reply, state, match)
+
+    def _choose(self, token: str, incoming: Incoming, state: State) -> Turn:
+        number = int(token) if token.isdigit() else _CHINESE_NUMBERS[token]
+        if not 1 <= number <= len(state.options):
+            text = self.replies.fill("option_out_of_range", count=str(len(state.options)))
+            return self._say(text, "command", state)
+        return self._answer(state.options[number - 1], incoming, state)
+
+    def _next_page(self, state: State) -> Turn:
+        if not state.pages:
+            return self._say(self.replies.fill("no_more_pages"), "command", state)
+        page, state.pages = state.pages[0], state.pages[1:]
+        return Turn(Reply(page, "page", faq_id=state.last_faq_id, region=state.region), state)
+
+    def _feedback(self, helpful: bool, state: State) -> Turn:
+        if state.last_faq_id is None:
+            return self._say(self.replies.fill("feedback_nothing"), "command", state)
+        text = self.replies.fill("feedback_thanks" if helpful else "feedback_sorry")
+        reply = Reply(self.replies.with_policy_note(text), "feedback", faq_id=state.last_faq_id,
+                      extra={"helpful": helpful})
+        return Turn(reply, state)
+
+    def _menu(self, incoming: Incoming, state: State) -> Turn:
+        target = self.kb.menu.get(incoming.text)
+        if target is None:
+            return Turn(Reply(None, "none"), state)
+        if target == "popular":
+            return self._say(self.replies.what_i_cover(), "command", state)
+        if target == "help":
+            return self._say(self.replies.smalltalk("help"), "command", state)
+        return self._answer(target, incoming, state)
+
+    def _say(self, text: str, action: str, state: State) -> Turn:
+        return Turn(Reply(self.replies.with_policy_note(text), action, region=state.region), state)
+
+    def _options(self, faq_ids: list[str]) -> tuple[Option, ...]:
+        return tuple(Option(f, self.kb.faq(f).title) for f in faq_ids if self.kb.faq(f))

@@ -1,0 +1,48 @@
+"""Per-user conversation state in SQLite, so any worker process can take the next message."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+
+from sqlite_utils import Database
+
+
+@dataclass
+class State:
+    """What the bot remembers between two messages of one user."""
+
+    options: list[str] = field(default_factory=list)  # FAQ ids offered as numbered choices
+    pages: list[str] = field(default_factory=list)  # the rest of a long answer, for "更多"
+    region: str | None = None  # province-level short name
+    place: str | None = None  # the city or province as the user named it
+    last_faq_id: str | None = None  # for 有用/没用 and for a region named after an answer
+
+
+class SessionStore:
+    """State per user key; after `ttl` seconds of silence a user starts afresh."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+
+    def load(self, db: Database, key: str) -> State:
+        row = db.execute("SELECT state, updated_at FROM sessions WHERE key = ?", [key]).fetchone()
+        if row is None or time.time() - row[1] > self.ttl:
+            return State()
+        try:
+            return State(**json.loads(row[0]))
+        except (TypeError, ValueError):
+            return State()
+
+    def save(self, db: Database, key: str, state: State) -> None:
+        with db.conn:
+            db.execute(
+                "INSERT INTO sessions (key, state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                [key, json.dumps(asdict(state), ensure_ascii=False), time.time()],
+            )
+
+    def expire(self, db: Database) -> None:
+        with db.conn:
+            db.execute("DELETE FROM sessions WHERE updated_at < ?", [time.time() - self.ttl])

@@ -1,0 +1,91 @@
+"""What happened, for operators: turns, unanswered questions, feedback; and retried messages, answered once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def log_turn(db: Database, *, channel: str, user_hash: str, question: str, action: str, faq_id: str | None,
+             score: float, region: str | None, latency_ms: float) -> None:
+    """One row per message the bot answered; the question must already be masked."""
+    db["turns"].insert(
+        {
+            "at": _now(),
+            "channel": channel,
+            "user_hash": user_hash,
+            "question": question,
+            "action": action,
+            "faq_id": faq_id,
+            "score": round(score, 4),
+            "region": region,
+            "latency_ms": round(latency_ms, 2),
+        }
+    )
+
+
+def record_unanswered(db: Database, *, channel: str, user_hash: str, question: str, score: float,
+                      best_faq_id: str | None) -> None:
+    """A question the bot fell back on, for the operators' list of what to add."""
+    db["unanswered"].insert(
+        {"at": _now(), "channel": channel, "user_hash": user_hash, "question": question, "score": round(score, 4),
+         "best_faq_id": best_faq_id}
+    )
+
+
+def record_feedback(db: Database, *, channel: str, user_hash: str, faq_id: str, helpful: bool) -> None:
+    db["feedback"].insert(
+        {"at": _now(), "channel": channel, "user_hash": user_hash, "faq_id": faq_id, "helpful": int(helpful)}
+    )
+
+
+def claim_message(db: Database, key: str) -> bool:
+    """Record a delivery key; False if a worker already has it (WeChat retries up to 3 times)."""
+    try:
+        with db.conn:
+            db.execute("INSERT INTO processed_messages (key, at, reply) VALUES (?, ?, NULL)", [key, time.time()])
+    except sqlite3.IntegrityError:
+        return False
+    return True
+
+
+def store_reply(db: Database, key: str, reply: dict) -> None:
+    with db.conn:
+        db.execute("UPDATE processed_messages SET reply = ? WHERE key = ?", [json.dumps(reply, ensure_ascii=False), key])
+
+
+def wait_for_reply(db: Database, key: str, timeout: float, interval: float = 0.05) -> dict | None:
+    """The reply the first delivery produced, once it is stored; None if it does not come in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = db.execute("SELECT reply FROM processed_messages WHERE key = ?", [key]).fetchone()
+        if row and row[0] is not None:
+            return json.loads(row[0])
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)
+
+
+def forget_messages_before(db: Database, cutoff: float) -> None:
+    """Drop delivery keys older than WeChat's retry window could ever need."""
+    with db.conn:
+        db.execute("DELETE FROM processed_messages WHERE at < ?", [cutoff])
+
+
+def unanswered_summary(db: Database, limit: int = 50) -> list[dict]:
+    """The questions most often left unanswered, newest first among equals."""
+    return list(
+        db.query(
+            "SELECT question, COUNT(*) AS times, MAX(at) AS last_asked, MAX(best_faq_id) AS closest_faq "
+            "FROM unanswered GROUP BY question ORDER BY times DESC, last_asked DESC LIMIT ?",
+            [limit],
+        )
+    )
