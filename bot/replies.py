@@ -36,10 +36,10 @@ class Replies:
         return "\n".join(self.fill("popular_item", title=self.kb.faq(faq_id).title) for faq_id in self.kb.popular)
 
     def fallback(self, topic_id: str | None) -> str:
-        """The topic's own referral when the question matched a known out-of-scope topic, then what we cover."""
+        """The topic's own referral when the question matched a known out-of-scope topic, the hotline, what we cover."""
         topic = next((t for t in self.kb.out_of_scope if t.id == topic_id), None)
         refusal = topic.reply if topic and topic.reply else self.fill("fallback")
-        return refusal + "\n\n" + self.what_i_cover()
+        return f"{refusal}\n{self.fill('hotline')}\n\n{self.what_i_cover()}"
 
     def what_i_cover(self) -> str:
         return self.fill("what_i_cover", popular=self.popular())

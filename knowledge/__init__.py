@@ -32,6 +32,7 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
         "clarify": ("options",),
         "clarify_option": ("number", "title"),
         "fallback": (),
+        "hotline": (),
         "what_i_cover": ("popular",),
         "popular_item": ("title",),
         "policy_note": (),
@@ -113,6 +114,9 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         popular=popular,
         menu=menu,
     )
+    if any(p.unreadable for p in problems):
+        # A file that did not parse lost all its entries; every rule across files would only echo that.
+        return kb, sorted(set(problems))
     for rule in lint.RULES:
         problems.extend(rule(kb))
     topics = part(read_topic_ids, "topics.yaml", [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -12,6 +12,7 @@ class Problem:
     file: str
     line: int
     message: str
+    unreadable: bool = field(default=False, compare=False)  # the whole file was lost, not one value
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"

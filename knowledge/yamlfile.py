@@ -62,13 +62,13 @@ def read_yaml(path: Path, label: str) -> tuple[object, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(label, 1, f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        return None, [Problem(label, 1, f"file is not UTF-8 text ({exc.reason} at byte {exc.start})", unreadable=True)]
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        return None, [Problem(label, line, f"YAML syntax error: {exc.problem or exc.context}")]
+        return None, [Problem(label, line, f"YAML syntax error: {exc.problem or exc.context}", unreadable=True)]
     problems = [
         Problem(label, line, f"field '{key}' is given twice")
         for mapping in _mappings(data)

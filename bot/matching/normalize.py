@@ -25,7 +25,7 @@ def normalize(text: str) -> str:
 
 
 def strip_phrases(text: str, phrases: tuple[str, ...]) -> str:
-    """Remove filler phrases (请问, 麻烦问下 …), longest first, keeping word breaks as spaces."""
+    """Remove filler phrases (请问, 麻烦问下 …), given longest first, keeping word breaks as spaces."""
     for phrase in phrases:
         if phrase in text:
             text = text.replace(phrase, " ")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pypinyin import Style, lazy_pinyin
 
 #: Longest domain word the channel looks for, in characters.
@@ -9,8 +11,14 @@ MAX_TERM_LENGTH = 6
 
 
 def syllables(text: str) -> tuple[str, ...]:
-    """Toneless pinyin, one syllable per character (non-Chinese characters kept as they are)."""
-    return tuple(lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars)))
+    """Toneless pinyin, one syllable per character: a homophone typo swaps one character for another."""
+    return tuple(_syllable(char) for char in text)
+
+
+@lru_cache(maxsize=16384)
+def _syllable(char: str) -> str:
+    """The character's most common reading without tone; anything not Chinese stays as it is."""
+    return lazy_pinyin(char, style=Style.NORMAL, errors=lambda chars: list(chars))[0]
 
 
 class HomophoneReader:

@@ -1,11 +1,11 @@
 """Score a question against every standard and alternate question, then each entry as a whole.
 
 Signals, all in 0..1:
-- `overlap`: token overlap weighted by rarity (IDF over entries), as an F-measure of how much of the
-  user's question is explained and how much of the stored question is matched; averaged over the entry's
-  two best questions, so one lucky alternate does not outweigh an entry several alternates agree on;
+- `overlap`: token overlap weighted by rarity (IDF over entries), as the F1 of how much of the user's
+  question is explained and how much of the stored question is matched; averaged over the entry's two
+  best questions, so one lucky alternate does not outweigh an entry several alternates agree on;
 - `chars`: rapidfuzz's token_sort_ratio on the space-joined canonical tokens (rapidfuzz splits on
-  spaces, Chinese has none), which forgives tokens that differ by a character;
+  spaces, Chinese has none) of those two questions, which forgives tokens that differ by a character;
 - `coverage`: how much of the user's question the entry's whole vocabulary explains, so a long question
   is not judged by its overlap with one short alternate alone;
 - `centroid`: cosine between the question and the entry's centroid (the mean of its questions' weighted
@@ -23,8 +23,6 @@ from rapidfuzz import fuzz
 
 #: How much each signal counts.
 WEIGHTS = {"overlap": 0.45, "chars": 0.2, "coverage": 0.1, "centroid": 0.25}
-#: 1 = the user's words and the stored question's count alike (2 favoured recall and ranked worse on dev).
-RECALL_BIAS = 1.0
 #: Weight of a word no entry uses, relative to the rarest known word.
 UNKNOWN_WORD_WEIGHT = 0.5
 
@@ -71,7 +69,15 @@ class Scorer:
                 weight = sum(self.weight(t) for t in token_set)
                 self.questions.append(_Question(key, text, token_set, " ".join(sorted(token_set)), weight))
             self.entry_vocabulary[key] = frozenset(words)
-        self.centroids = {key: self._centroid(key) for key, _ in entries}
+        # Per word: the entries using it and the word's weight in each entry's centroid, so a question
+        # touches only the entries that share its words.
+        self._entries_with: dict[str, list[str]] = defaultdict(list)
+        self._centroid_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for key, _ in entries:
+            for token in self.entry_vocabulary[key]:
+                self._entries_with[token].append(key)
+            for token, value in self._centroid(key).items():
+                self._centroid_postings[token].append((key, value))
         self._postings: dict[str, list[int]] = defaultdict(list)
         for index, question in enumerate(self.questions):
             for token in question.tokens:
@@ -105,41 +111,39 @@ class Scorer:
         if not shared:
             return []
         joined_query = " ".join(sorted(query))
-        keys = {self.questions[index].key for index in shared}
-        coverage = {key: sum(weights[t] for t in query & self.entry_vocabulary[key]) / query_weight for key in keys}
+        coverage: dict[str, float] = defaultdict(float)
+        centroid: dict[str, float] = defaultdict(float)
         query_vector = _unit(weights)
-        centroid = {
-            key: sum(value * self.centroids[key].get(token, 0.0) for token, value in query_vector.items())
-            for key in keys
-        }
-        per_entry: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+        for token in query:
+            for key in self._entries_with.get(token, ()):
+                coverage[key] += weights[token] / query_weight
+            for key, value in self._centroid_postings.get(token, ()):
+                centroid[key] += query_vector[token] * value
+        # Weighted Dice: the F1 of weighted precision (of the stored question) and recall (of the user's).
+        two_best: dict[str, list[tuple[float, int]]] = defaultdict(list)
         for index, matched in shared.items():
             question = self.questions[index]
-            overlap = _f_measure(matched / question.weight, matched / query_weight, RECALL_BIAS)
-            chars = fuzz.token_sort_ratio(joined_query, question.joined) / 100.0
-            per_entry[question.key].append((overlap, chars, question.text))
+            overlap = 2 * matched / (query_weight + question.weight)
+            best = two_best[question.key]
+            if len(best) < 2:
+                best.append((overlap, index))
+                best.sort(reverse=True)
+            elif overlap > best[1][0]:
+                best[1] = (overlap, index)
+                best.sort(reverse=True)
         results = []
-        for key, matches in per_entry.items():
-            matches.sort(reverse=True)
-            two_best = [overlap for overlap, _, _ in matches[:2]] + [0.0]
+        for key, best in two_best.items():
             signals = {
-                "overlap": (two_best[0] + two_best[1]) / 2,
-                "chars": max(chars for _, chars, _ in matches),
+                "overlap": (best[0][0] + (best[1][0] if len(best) > 1 else 0.0)) / 2,
+                "chars": max(fuzz.token_sort_ratio(joined_query, self.questions[i].joined) for _, i in best) / 100,
                 "coverage": coverage[key],
                 "centroid": centroid[key],
             }
             total = sum(WEIGHTS[name] * value for name, value in signals.items())
-            results.append(Scored(key, total, matches[0][2], signals))
+            results.append(Scored(key, total, self.questions[best[0][1]].text, signals))
         return sorted(results, key=lambda s: s.score, reverse=True)
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
     norm = math.sqrt(sum(v * v for v in vector.values()))
     return {k: v / norm for k, v in vector.items()} if norm else {}
-
-
-def _f_measure(precision: float, recall: float, beta: float) -> float:
-    if precision <= 0 or recall <= 0:
-        return 0.0
-    b2 = beta * beta
-    return (1 + b2) * precision * recall / (b2 * precision + recall)

@@ -18,7 +18,8 @@ class SmalltalkFinder:
         for filler in fillers:
             phrases.setdefault(filler, None)
         phrases.pop("", None)
-        self._phrases = sorted(phrases.items(), key=lambda item: len(item[0]), reverse=True)
+        self._phrases = phrases
+        self._lengths = sorted({len(p) for p in phrases}, reverse=True)
 
     def peel(self, normalized: str) -> tuple[str, str | None]:
         """(what is left, the intent of the longest phrase peeled off)."""
@@ -27,12 +28,15 @@ class SmalltalkFinder:
         peeled = True
         while text and peeled:
             peeled = False
-            for phrase, phrase_intent in self._phrases:
-                if text.startswith(phrase) or text.endswith(phrase):
-                    text = text[len(phrase) :] if text.startswith(phrase) else text[: -len(phrase)]
-                    text = text.strip()
-                    if phrase_intent and len(phrase) >= longest:
-                        intent, longest = phrase_intent, len(phrase)
-                    peeled = True
-                    break
+            for length in self._lengths:
+                head, tail = text[:length], text[-length:]
+                phrase = head if head in self._phrases else tail if tail in self._phrases else None
+                if phrase is None:
+                    continue
+                text = (text[length:] if phrase == head else text[:-length]).strip()
+                phrase_intent = self._phrases[phrase]
+                if phrase_intent and length >= longest:
+                    intent, longest = phrase_intent, length
+                peeled = True
+                break
         return text, intent

@@ -1,0 +1,55 @@
+"""Shared fixtures: the app on a temp database, the project's knowledge base, a breakable copy of it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import knowledge
+from app import SETTINGS, create_app
+from bot.matching import Matcher
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """Tests see the defaults, never the developer's shell settings."""
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return knowledge.load()
+
+
+@pytest.fixture(scope="session")
+def matcher(kb):
+    """Built once: a Matcher loads jieba's dictionary, which takes about a second."""
+    return Matcher(kb)
+
+
+@pytest.fixture
+def kb_dir(tmp_path) -> Path:
+    """A copy of the project's knowledge directory that a test may break."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(knowledge.DEFAULT_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,63 @@
+"""The operators' commands, through Flask's CLI runner."""
+
+import json
+
+
+def test_lint_passes_on_the_project_base(runner):
+    result = runner.invoke(args=["faq", "lint"])
+    assert result.exit_code == 0
+    assert "ok: 32 FAQs" in result.output
+
+
+def test_lint_fails_with_file_and_line(runner, kb_dir):
+    (kb_dir / "userdict.txt").write_text("家庭共济 abc n\n", encoding="utf-8")
+    result = runner.invoke(args=["faq", "lint", str(kb_dir)])
+    assert result.exit_code == 1
+    assert "userdict.txt:1: frequency 'abc' must be a whole number" in result.output
+
+
+def test_ask_prints_what_the_user_would_see(runner):
+    result = runner.invoke(args=["faq", "ask", "深圳家庭共济能绑兄弟姐妹吗"])
+    assert result.exit_code == 0
+    assert "兄弟姐妹" in result.output
+    assert "深圳：" in result.output  # the regional note for the city named
+    assert "以参保地医保部门规定为准" in result.output
+
+
+def test_ask_explain_shows_tokens_candidates_and_band(runner):
+    result = runner.invoke(args=["faq", "ask", "--explain", "家庭公积怎么开通"])
+    assert "tokens:" in result.output
+    assert "pinyin:" in result.output
+    assert "gongji-open-online" in result.output
+    assert "decision:   answer" in result.output
+
+
+def test_match_reads_and_writes_json_lines_in_order(runner):
+    lines = [{"id": "a", "q": "亲情账户最多能加几个人"}, {"id": "b", "q": "红烧肉怎么做"}, {"id": "c", "q": "谢谢"},
+             {"id": "d", "q": "共济"}]
+    result = runner.invoke(args=["faq", "match"], input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c", "d"]
+    assert (out[0]["action"], out[0]["faq_id"]) == ("answer", "qinqing-limits")
+    assert out[1]["action"] == "fallback" and out[1]["faq_id"] is None
+    assert out[2]["action"] == "smalltalk"
+    assert out[3]["action"] == "clarify" and len(out[3]["candidates"]) >= 2
+    assert set(out[0]) == {"id", "action", "faq_id", "region", "score", "candidates"}
+
+
+def test_match_reports_region_as_province(runner):
+    result = runner.invoke(args=["faq", "match"], input='{"id": 1, "q": "深圳亲情账户怎么绑"}\n')
+    assert json.loads(result.output)["region"] == "广东"
+
+
+def test_match_skips_bad_lines_and_keeps_going(runner):
+    result = runner.invoke(args=["faq", "match"], input='not json\n{"id": 2, "q": "亲情账户余额"}\n')
+    assert "stdin line 1: skipped" in result.stderr
+    assert json.loads(result.stdout)["id"] == 2
+
+
+def test_eval_prints_every_figure_and_the_misses(runner):
+    result = runner.invoke(args=["faq", "eval"])
+    for label in ("in-scope top-1 accuracy", "clarify-hit rate", "confident-wrong rate",
+                  "out-of-scope false-accept", "region accuracy", "baseline (WRatio)", "misses"):
+        assert label in result.output

@@ -1,0 +1,127 @@
+"""The conversation every channel shares, through Bot.respond with a real SQLite file."""
+
+import pytest
+
+from bot import Bot, Incoming
+from bot.knowledge_source import KnowledgeSource
+from bot.matching import Thresholds
+from bot.storage import open_db
+from knowledge import DEFAULT_DIR
+
+
+@pytest.fixture(scope="module")
+def source():
+    return KnowledgeSource(DEFAULT_DIR, Thresholds())
+
+
+@pytest.fixture
+def bot(source, tmp_path):
+    return Bot(source, str(tmp_path / "bot.sqlite"), salt="test-salt")
+
+
+class User:
+    """One WeChat user talking to the bot."""
+
+    def __init__(self, bot, user_id="openid-1"):
+        self.bot, self.user_id = bot, user_id
+
+    def say(self, text, **fields):
+        return self.bot.respond(Incoming("wechat", self.user_id, text=text, **fields))
+
+
+def test_answer_ends_with_the_policy_note_and_asks_for_feedback(bot):
+    reply = User(bot).say("家庭共济怎么开通")
+    assert reply.action == "answer" and reply.faq_id == "gongji-open-online"
+    assert "有用" in reply.text
+    assert reply.text.endswith("以参保地医保部门规定为准。")
+
+
+def test_unknown_region_gets_a_hint_and_naming_it_gives_the_local_note(bot):
+    user = User(bot)
+    first = user.say("家庭共济怎么开通")
+    assert "告诉我您的省份或城市" in first.text
+    second = user.say("山西")
+    assert second.faq_id == "gongji-open-online"
+    assert "山西医保" in second.text
+
+
+def test_region_is_remembered_across_messages(bot):
+    user = User(bot)
+    user.say("我在太原上班")
+    reply = user.say("家庭共济怎么开通")
+    assert reply.region == "山西"
+    assert "山西医保" in reply.text
+
+
+def test_city_note_is_used_for_that_city_only(bot):
+    assert "深圳：" in User(bot, "a").say("深圳家庭共济能绑兄弟姐妹吗").text
+    assert "深圳：" not in User(bot, "b").say("广州家庭共济能绑兄弟姐妹吗").text
+
+
+def test_clarify_then_number_answers_the_option(bot):
+    user = User(bot)
+    reply = user.say("共济")
+    assert reply.action == "clarify" and "1." in reply.text and "回复数字" in reply.text
+    chosen = user.say("2")
+    assert chosen.action == "answer" and chosen.faq_id == reply.options[1].faq_id
+
+
+def test_number_out_of_range_says_which_numbers_work(bot):
+    user = User(bot)
+    options = user.say("共济").options
+    assert f"1 到 {len(options)}" in user.say("9").text
+
+
+def test_feedback_is_stored_for_the_last_answer(bot):
+    user = User(bot)
+    user.say("亲情账户最多能加几个人")
+    assert user.say("没用").action == "feedback"
+    rows = list(open_db(bot.database)["feedback"].rows)
+    assert [(r["faq_id"], r["helpful"]) for r in rows] == [("qinqing-limits", 0)]
+
+
+def test_fallback_records_the_question_as_unanswered_with_personal_data_masked(bot):
+    reply = User(bot).say("我手机13812345678，公积金怎么提取")
+    assert reply.action == "fallback" and "12393" in reply.text
+    rows = list(open_db(bot.database)["unanswered"].rows)
+    assert len(rows) == 1 and "13812345678" not in rows[0]["question"] and "[手机号]" in rows[0]["question"]
+
+
+def test_turns_are_logged_with_a_hash_never_the_openid(bot):
+    User(bot, "oSecretOpenId").say("亲情账户余额")
+    row = next(open_db(bot.database)["turns"].rows)
+    assert "oSecretOpenId" not in str(row) and row["user_hash"]
+    assert row["action"] == "answer" and row["faq_id"] == "qinqing-balance"
+
+
+def test_state_expires_after_silence(source, tmp_path):
+    bot = Bot(source, str(tmp_path / "bot.sqlite"), salt="s", session_ttl=0)
+    user = User(bot)
+    user.say("共济")
+    assert user.say("1").action != "answer"
+
+
+def test_same_message_id_is_answered_once_across_two_bots(source, tmp_path):
+    path = str(tmp_path / "shared.sqlite")
+    first, second = Bot(source, path, "s"), Bot(source, path, "s")
+    replies = [b.respond(Incoming("wechat", "u", text="亲情账户怎么解绑", message_id="m-1")) for b in (first, second, first)]
+    assert len({r.text for r in replies}) == 1
+    assert open_db(path)["turns"].count == 1
+
+
+def test_subscribe_greets_with_popular_questions(bot):
+    reply = bot.respond(Incoming("wechat", "u", kind="subscribe"))
+    assert "欢迎" in reply.text and "家庭共济怎么开通" in reply.text
+
+
+def test_unsubscribe_sends_nothing(bot):
+    assert bot.respond(Incoming("wechat", "u", kind="unsubscribe")).text is None
+
+
+def test_a_failing_turn_still_gets_a_polite_reply(bot, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.sessions, "load", explode)
+    reply = User(bot).say("家庭共济怎么开通")
+    assert reply.action == "error" and "12393" in reply.text

@@ -1,0 +1,43 @@
+"""Regression: the dev set must stay at the targets (issue 3), and beat the plain baseline clearly."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.matching.baseline import BaselineMatcher
+from bot.matching.evaluation import evaluate, read_labelled
+
+DEV = Path(__file__).resolve().parent / "data" / "dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def report(matcher):
+    return evaluate(matcher.match, read_labelled(DEV))
+
+
+def test_in_scope_top1_accuracy_reaches_92_percent(report):
+    assert report.top1 >= 0.92, [o.item.id for o in report.misses()]
+
+
+def test_confident_wrong_answers_stay_at_or_below_3_percent(report):
+    assert report.confident_wrong <= 0.03
+
+
+def test_out_of_scope_false_accepts_stay_at_or_below_5_percent(report):
+    assert report.false_accept <= 0.05
+
+
+def test_regions_are_reported_for_correct_answers(report):
+    assert report.region_accuracy >= 0.95
+
+
+def test_matcher_beats_the_wratio_baseline_clearly(kb, report):
+    baseline = evaluate(BaselineMatcher(kb).match, read_labelled(DEV))
+    assert report.top1 >= baseline.top1 + 0.3
+    assert report.confident_wrong < baseline.confident_wrong
+
+
+def test_the_dev_set_copy_matches_its_format():
+    items = read_labelled(DEV)
+    assert len(items) > 100
+    assert all(item.kind for item in items)

@@ -1,0 +1,49 @@
+"""A broken edit never takes the service down: the last good knowledge base keeps answering."""
+
+import time
+
+import pytest
+
+from bot.knowledge_source import KnowledgeSource
+from bot.matching import Thresholds
+from knowledge import KnowledgeError
+
+
+def test_broken_edit_is_rejected_and_the_last_good_base_keeps_serving(kb_dir):
+    source = KnowledgeSource(kb_dir, Thresholds())
+    kb, matcher = source.current()
+    faq = kb_dir / "faqs" / "gongji.yaml"
+    faq.write_text(faq.read_text(encoding="utf-8") + "\n  - id: [broken\n", encoding="utf-8")
+
+    problems = source.reload()
+
+    assert [p.file.split("/")[-1] for p in problems] == ["gongji.yaml"]
+    assert source.current()[0] is kb
+    assert source.current()[1].match("家庭共济怎么开通").faq_id == "gongji-open-online"
+
+
+def test_a_good_edit_is_picked_up(kb_dir):
+    source = KnowledgeSource(kb_dir, Thresholds())
+    source.current()
+    faq = kb_dir / "faqs" / "general.yaml"
+    faq.write_text(faq.read_text(encoding="utf-8").replace("医保卡能借给家人用吗？能用", "医保卡能不能借给家里人用？能用"), encoding="utf-8")
+
+    assert source.reload() == []
+    assert source.current()[0].faq("card-lending").title.startswith("医保卡能不能借给家里人用？")
+
+
+def test_changed_files_are_noticed_without_a_restart(kb_dir):
+    source = KnowledgeSource(kb_dir, Thresholds(), reload_seconds=0.001)
+    first = source.current()[0]
+    menu = kb_dir / "menu.yaml"
+    menu.write_text(menu.read_text(encoding="utf-8").replace("  - compare-qinqing-gongji\n", ""), encoding="utf-8")
+    time.sleep(0.01)
+    assert source.current()[0] is not first
+    assert "compare-qinqing-gongji" not in source.current()[0].popular
+
+
+def test_a_broken_base_at_start_says_what_is_wrong(kb_dir):
+    (kb_dir / "replies.yaml").write_text("clarify: [", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as error:
+        KnowledgeSource(kb_dir, Thresholds()).current()
+    assert "replies.yaml:1: YAML syntax error" in str(error.value)
