@@ -32,10 +32,18 @@ SETTINGS = (
     Setting("MATCH_MARGIN", _T.margin, "How far the best FAQ must lead the runner-up to be answered"),
     Setting("MATCH_CLARIFY_THRESHOLD", _T.clarify, "Below this score the bot falls back instead of offering options"),
     Setting("WECHAT_TOKEN", "", "Token from the WeChat console (基本配置); `/wechat` answers 503 while empty"),
-    Setting("WECHAT_AES_KEY", "", "EncodingAESKey (43 characters) for compatible and safe mode; empty = plaintext only"),
+    Setting(
+        "WECHAT_AES_KEY", "", "EncodingAESKey (43 characters) for compatible and safe mode; empty = plaintext only"
+    ),
     Setting("WECHAT_APP_ID", "", "AppID of the official account; required with WECHAT_AES_KEY"),
-    Setting("WECHAT_TIMESTAMP_TOLERANCE", 300, "Seconds a signed WeChat request stays valid; 0 switches the replay window off"),
-    Setting("WECHAT_REPLY_TIMEOUT", 4.5, "Seconds to wait for an answer before replying `success` (WeChat gives up at 5)"),
+    Setting(
+        "WECHAT_TIMESTAMP_TOLERANCE",
+        300,
+        "Seconds a signed WeChat request stays valid; 0 switches the replay window off",
+    ),
+    Setting(
+        "WECHAT_REPLY_TIMEOUT", 4.5, "Seconds to wait for an answer before replying `success` (WeChat gives up at 5)"
+    ),
     Setting("SESSION_TTL", 1800, "Seconds of silence after which a user's conversation state is forgotten"),
     Setting("USER_HASH_SALT", "", "Salt for hashing user ids in the records; empty = generated once into `instance/`"),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),

@@ -50,7 +50,10 @@ def main() -> None:
     matcher = Matcher(kb)
     build_seconds = time.perf_counter() - started
     questions = [item.q for item in read_labelled(ROOT / "tests" / "data" / "dev.jsonl")]
-    print(f"python {platform.python_version()} on {platform.machine()}, one thread; matcher built in {build_seconds:.2f} s")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, one thread; "
+        f"matcher built in {build_seconds:.2f} s"
+    )
     print("| matcher | matches | p50 ms | p99 ms | max ms | matches/s (one core) |")
     print("|---|---|---|---|---|---|")
     print(summary("ours", measure(matcher.match, questions, args.rounds)))

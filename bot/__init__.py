@@ -110,15 +110,25 @@ class Bot:
         if reply.action == "fallback":
             best = turn.match.candidates[0].faq_id if turn.match and turn.match.candidates else None
             records.record_unanswered(
-                self.db, channel=incoming.channel, user_hash=who, question=question, score=reply.score,
+                self.db,
+                channel=incoming.channel,
+                user_hash=who,
+                question=question,
+                score=reply.score,
                 best_faq_id=best,
             )
         if reply.action == "feedback":
             records.record_feedback(
                 self.db, channel=incoming.channel, user_hash=who, faq_id=reply.faq_id, helpful=reply.extra["helpful"]
             )
-        log.info("turn: channel=%s user=%s action=%s faq_id=%s latency_ms=%.1f", incoming.channel, who,
-                 reply.action, reply.faq_id, latency_ms)
+        log.info(
+            "turn: channel=%s user=%s action=%s faq_id=%s latency_ms=%.1f",
+            incoming.channel,
+            who,
+            reply.action,
+            reply.faq_id,
+            latency_ms,
+        )
 
     def _error_reply(self) -> Reply:
         try:

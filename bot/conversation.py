@@ -128,8 +128,9 @@ class Conversation:
         if state.last_faq_id is None:
             return self._say(self.replies.fill("feedback_nothing"), "command", state)
         text = self.replies.fill("feedback_thanks" if helpful else "feedback_sorry")
-        reply = Reply(self.replies.with_policy_note(text), "feedback", faq_id=state.last_faq_id,
-                      extra={"helpful": helpful})
+        reply = Reply(
+            self.replies.with_policy_note(text), "feedback", faq_id=state.last_faq_id, extra={"helpful": helpful}
+        )
         return Turn(reply, state)
 
     def _menu(self, incoming: Incoming, state: State) -> Turn:

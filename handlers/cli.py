@@ -11,10 +11,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 import knowledge
+from bot.conversation import Conversation
 from bot.matching import Match, Matcher
 from bot.matching.baseline import BaselineMatcher
 from bot.matching.evaluation import Report, evaluate, read_labelled
-from bot.conversation import Conversation
 from bot.messages import Incoming
 from bot.session import State
 
@@ -56,8 +56,6 @@ def ask_command(question: str, explain: bool) -> None:
     if explain and turn.match is not None:
         click.echo("\n" + "-" * 40)
         click.echo(explain_match(turn.match))
-
-
 
 
 def explain_match(match: Match) -> str:
@@ -105,7 +103,7 @@ def match_command() -> None:
             if not isinstance(question, str):
                 raise TypeError("'q' must be a string")
         except (ValueError, KeyError, TypeError) as exc:
-            click.echo(f"stdin line {number}: skipped, expected {{\"id\": ..., \"q\": \"...\"}} ({exc})", err=True)
+            click.echo(f'stdin line {number}: skipped, expected {{"id": ..., "q": "..."}} ({exc})', err=True)
             continue
         click.echo(json.dumps(match_json(item.get("id"), matcher.match(question)), ensure_ascii=False))
         sys.stdout.flush()
@@ -130,7 +128,8 @@ def eval_command(file: str | None, baseline: bool) -> None:
         m = outcome.match
         got = m.faq_id if m.action == "answer" else ",".join(c.faq_id for c in m.candidates[:3])
         expected = ",".join(outcome.item.expect) or "(out of scope)"
-        click.echo(f"  {outcome.item.id} [{outcome.item.kind}] {m.action}: {got or '-'}  expected {expected}  «{outcome.item.q}»")
+        item = outcome.item
+        click.echo(f"  {item.id} [{item.kind}] {m.action}: {got or '-'}  expected {expected}  «{item.q}»")
 
 
 def _figures_table(reports: dict[str, Report]) -> str:

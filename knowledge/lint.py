@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from string import Formatter
 from collections.abc import Iterator
+from string import Formatter
 from xml.sax.saxutils import escape
 
 from rapidfuzz.distance import Levenshtein
@@ -70,7 +70,9 @@ def unknown_related(kb: KnowledgeBase) -> Iterator[Problem]:
     for faq in kb.faqs:
         for related in faq.related:
             if kb.faq(related) is None:
-                yield Problem(faq.source.file, faq.source.line, f"entry '{faq.id}': related id '{related}' does not exist")
+                yield Problem(
+                    faq.source.file, faq.source.line, f"entry '{faq.id}': related id '{related}' does not exist"
+                )
             elif related == faq.id:
                 yield Problem(faq.source.file, faq.source.line, f"entry '{faq.id}' lists itself as related")
 
@@ -85,7 +87,9 @@ def unknown_menu_targets(kb: KnowledgeBase, label: str) -> Iterator[Problem]:
     for key, target in kb.menu.items():
         if target not in MENU_LISTS and kb.faq(target) is None:
             yield Problem(
-                label, line_of(target), f"menu button '{key}' points to '{target}', which is not an FAQ id, popular or help"
+                label,
+                line_of(target),
+                f"menu button '{key}' points to '{target}', which is not an FAQ id, popular or help",
             )
 
 
@@ -136,7 +140,9 @@ def template_problems(kb: KnowledgeBase, fields: dict[str, frozenset[str]], labe
             continue
         for field in sorted(used - allowed):
             known = ", ".join(f"{{{f}}}" for f in sorted(allowed)) or "none"
-            yield Problem(label, line, f"template '{name}' uses {{{field}}}, which the bot does not fill (known: {known})")
+            yield Problem(
+                label, line, f"template '{name}' uses {{{field}}}, which the bot does not fill (known: {known})"
+            )
 
 
 RULES = (duplicate_ids, near_duplicate_questions, unknown_related, answers_too_long, unknown_regions)

@@ -33,8 +33,12 @@ def test_ask_explain_shows_tokens_candidates_and_band(runner):
 
 
 def test_match_reads_and_writes_json_lines_in_order(runner):
-    lines = [{"id": "a", "q": "亲情账户最多能加几个人"}, {"id": "b", "q": "红烧肉怎么做"}, {"id": "c", "q": "谢谢"},
-             {"id": "d", "q": "共济"}]
+    lines = [
+        {"id": "a", "q": "亲情账户最多能加几个人"},
+        {"id": "b", "q": "红烧肉怎么做"},
+        {"id": "c", "q": "谢谢"},
+        {"id": "d", "q": "共济"},
+    ]
     result = runner.invoke(args=["faq", "match"], input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
     out = [json.loads(line) for line in result.output.splitlines()]
     assert [o["id"] for o in out] == ["a", "b", "c", "d"]
@@ -58,6 +62,13 @@ def test_match_skips_bad_lines_and_keeps_going(runner):
 
 def test_eval_prints_every_figure_and_the_misses(runner):
     result = runner.invoke(args=["faq", "eval"])
-    for label in ("in-scope top-1 accuracy", "clarify-hit rate", "confident-wrong rate",
-                  "out-of-scope false-accept", "region accuracy", "baseline (WRatio)", "misses"):
+    for label in (
+        "in-scope top-1 accuracy",
+        "clarify-hit rate",
+        "confident-wrong rate",
+        "out-of-scope false-accept",
+        "region accuracy",
+        "baseline (WRatio)",
+        "misses",
+    ):
         assert label in result.output

@@ -104,7 +104,9 @@ def test_state_expires_after_silence(source, tmp_path):
 def test_same_message_id_is_answered_once_across_two_bots(source, tmp_path):
     path = str(tmp_path / "shared.sqlite")
     first, second = Bot(source, path, "s"), Bot(source, path, "s")
-    replies = [b.respond(Incoming("wechat", "u", text="亲情账户怎么解绑", message_id="m-1")) for b in (first, second, first)]
+    replies = [
+        b.respond(Incoming("wechat", "u", text="亲情账户怎么解绑", message_id="m-1")) for b in (first, second, first)
+    ]
     assert len({r.text for r in replies}) == 1
     assert open_db(path)["turns"].count == 1
 

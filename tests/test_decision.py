@@ -40,8 +40,14 @@ def test_generic_or_unrelated_questions_fall_back(matcher, text):
 
 @pytest.mark.parametrize(
     "text",
-    ["职工医保住院报销比例是多少", "灵活就业的医保在哪交", "异地就医备案怎么弄", "孩子发烧38度5要不要去医院",
-     "我妈医保卡丢了怎么补办", "支付宝亲情卡怎么给我妈开通"],
+    [
+        "职工医保住院报销比例是多少",
+        "灵活就业的医保在哪交",
+        "异地就医备案怎么弄",
+        "孩子发烧38度5要不要去医院",
+        "我妈医保卡丢了怎么补办",
+        "支付宝亲情卡怎么给我妈开通",
+    ],
 )
 def test_other_insurance_topics_fall_back_even_with_shared_words(matcher, text):
     match = matcher.match(text)
@@ -52,8 +58,10 @@ def test_fallback_names_the_out_of_scope_topic_it_resembles(matcher):
     assert matcher.match("嗓子疼咳嗽吃什么药好").intent == "ood-symptom"
 
 
-@pytest.mark.parametrize(("text", "intent"), [("你好", "greeting"), ("谢谢", "thanks"), ("人工客服", "human"),
-                                              ("帮助", "help"), ("好的谢谢！", "thanks")])
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("你好", "greeting"), ("谢谢", "thanks"), ("人工客服", "human"), ("帮助", "help"), ("好的谢谢！", "thanks")],
+)
 def test_small_talk_is_recognised(matcher, text, intent):
     match = matcher.match(text)
     assert (match.action, match.intent) == ("smalltalk", intent)

@@ -26,7 +26,10 @@ def test_a_good_edit_is_picked_up(kb_dir):
     source = KnowledgeSource(kb_dir, Thresholds())
     source.current()
     faq = kb_dir / "faqs" / "general.yaml"
-    faq.write_text(faq.read_text(encoding="utf-8").replace("医保卡能借给家人用吗？能用", "医保卡能不能借给家里人用？能用"), encoding="utf-8")
+    faq.write_text(
+        faq.read_text(encoding="utf-8").replace("医保卡能借给家人用吗？能用", "医保卡能不能借给家里人用？能用"),
+        encoding="utf-8",
+    )
 
     assert source.reload() == []
     assert source.current()[0].faq("card-lending").title.startswith("医保卡能不能借给家里人用？")

@@ -93,9 +93,7 @@ def test_malformed_dictionary_line(kb_dir):
     path = kb_dir / "userdict.txt"
     path.write_text(path.read_text(encoding="utf-8") + "医保钱包 很多 n\n", encoding="utf-8")
     number = len(path.read_text(encoding="utf-8").splitlines())
-    assert only(problems_of(kb_dir), "frequency").startswith(
-        f"{path}:{number}:".replace(str(Path.cwd()) + "/", "")
-    )
+    assert only(problems_of(kb_dir), "frequency").startswith(f"{path}:{number}:".replace(str(Path.cwd()) + "/", ""))
 
 
 def test_synonym_listed_under_two_words(kb_dir):

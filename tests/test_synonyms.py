@@ -5,8 +5,17 @@ from bot.matching.synonyms import canonicalize, content_words
 
 @pytest.mark.parametrize(
     ("variant", "canonical"),
-    [("家庭账户", "共济"), ("共济账户", "共济"), ("家庭共济账户", "共济"), ("社保卡", "医保卡"),
-     ("小孩", "孩子"), ("女儿", "孩子"), ("爸妈", "父母"), ("老人", "父母"), ("新农合", "居民医保")],
+    [
+        ("家庭账户", "共济"),
+        ("共济账户", "共济"),
+        ("家庭共济账户", "共济"),
+        ("社保卡", "医保卡"),
+        ("小孩", "孩子"),
+        ("女儿", "孩子"),
+        ("爸妈", "父母"),
+        ("老人", "父母"),
+        ("新农合", "居民医保"),
+    ],
 )
 def test_variants_map_to_one_canonical_word(kb, variant, canonical):
     assert canonicalize([variant], kb.lexicon.synonyms) == [canonical]

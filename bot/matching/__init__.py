@@ -52,9 +52,7 @@ class Matcher:
         self.kb = kb
         self.thresholds = thresholds or Thresholds()
         self.analyzer = Analyzer(kb.lexicon, kb.smalltalk)
-        entries = [
-            (faq.id, [(q.text, self._stored_tokens(q.text)) for q in faq.questions]) for faq in kb.faqs
-        ]
+        entries = [(faq.id, [(q.text, self._stored_tokens(q.text)) for q in faq.questions]) for faq in kb.faqs]
         entries += [
             (topic.id, [(q.text, self._stored_tokens(q.text)) for q in topic.examples]) for topic in kb.out_of_scope
         ]

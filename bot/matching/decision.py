@@ -40,7 +40,9 @@ def decide(faqs: list[Scored], out_of_scope: list[Scored], anchored: bool, token
     runner_up = faqs[1].score if len(faqs) > 1 else 0.0
     options = tuple(s for s in faqs[: t.max_options] if s.score >= max(t.clarify, best.score - t.option_gap))
     if token_count < t.min_tokens:
-        return Decision("clarify", f"only {token_count} content word(s): too generic to answer", _at_least_two(faqs, options, t))
+        return Decision(
+            "clarify", f"only {token_count} content word(s): too generic to answer", _at_least_two(faqs, options, t)
+        )
     lead = (best.score - runner_up) / best.score
     if best.score >= t.answer and lead >= t.margin:
         return Decision("answer", f"score {best.score:.3f} >= {t.answer} and lead {lead:.1%} >= {t.margin:.1%}")

@@ -105,7 +105,9 @@ def read_labelled(path: str | Path) -> list[Labelled]:
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
             raw = json.loads(line)
-            rows.append(Labelled(raw["id"], raw["q"], tuple(raw.get("expect") or ()), raw.get("region"), raw.get("kind", "")))
+            rows.append(
+                Labelled(raw["id"], raw["q"], tuple(raw.get("expect") or ()), raw.get("region"), raw.get("kind", ""))
+            )
     return rows
 
 

@@ -8,7 +8,21 @@ from dataclasses import dataclass
 from knowledge import Province
 
 # Suffixes users add to place names; "深圳市" and "深圳" are the same place.
-_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "省", "市", "地区", "盟", "州", "县", "区")
+_SUFFIXES = (
+    "特别行政区",
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "自治区",
+    "自治州",
+    "省",
+    "市",
+    "地区",
+    "盟",
+    "州",
+    "县",
+    "区",
+)
 
 # A one-character suffix right after a name belongs to it ("深圳市"); cut it out with the name.
 _TRAILING_SUFFIXES = frozenset("省市")

@@ -40,7 +40,5 @@ def create_records(db: Database) -> None:
         if_not_exists=True,
     )
     db["feedback"].create_index(["faq_id"], if_not_exists=True)
-    db["processed_messages"].create(
-        {"key": str, "at": float, "reply": str}, pk="key", if_not_exists=True
-    )
+    db["processed_messages"].create({"key": str, "at": float, "reply": str}, pk="key", if_not_exists=True)
     db["sessions"].create({"key": str, "state": str, "updated_at": float}, pk="key", if_not_exists=True)

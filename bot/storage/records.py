@@ -14,8 +14,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def log_turn(db: Database, *, channel: str, user_hash: str, question: str, action: str, faq_id: str | None,
-             score: float, region: str | None, latency_ms: float) -> None:
+def log_turn(
+    db: Database,
+    *,
+    channel: str,
+    user_hash: str,
+    question: str,
+    action: str,
+    faq_id: str | None,
+    score: float,
+    region: str | None,
+    latency_ms: float,
+) -> None:
     """One row per message the bot answered; the question must already be masked."""
     db["turns"].insert(
         {
@@ -32,12 +42,19 @@ def log_turn(db: Database, *, channel: str, user_hash: str, question: str, actio
     )
 
 
-def record_unanswered(db: Database, *, channel: str, user_hash: str, question: str, score: float,
-                      best_faq_id: str | None) -> None:
+def record_unanswered(
+    db: Database, *, channel: str, user_hash: str, question: str, score: float, best_faq_id: str | None
+) -> None:
     """A question the bot fell back on, for the operators' list of what to add."""
     db["unanswered"].insert(
-        {"at": _now(), "channel": channel, "user_hash": user_hash, "question": question, "score": round(score, 4),
-         "best_faq_id": best_faq_id}
+        {
+            "at": _now(),
+            "channel": channel,
+            "user_hash": user_hash,
+            "question": question,
+            "score": round(score, 4),
+            "best_faq_id": best_faq_id,
+        }
     )
 
 
@@ -59,7 +76,9 @@ def claim_message(db: Database, key: str) -> bool:
 
 def store_reply(db: Database, key: str, reply: dict) -> None:
     with db.conn:
-        db.execute("UPDATE processed_messages SET reply = ? WHERE key = ?", [json.dumps(reply, ensure_ascii=False), key])
+        db.execute(
+            "UPDATE processed_messages SET reply = ? WHERE key = ?", [json.dumps(reply, ensure_ascii=False), key]
+        )
 
 
 def wait_for_reply(db: Database, key: str, timeout: float, interval: float = 0.05) -> dict | None:
