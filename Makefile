@@ -12,6 +12,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/flask --app app faq lint
 	$(BIN)/flask --app app run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)

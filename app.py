@@ -15,6 +15,7 @@ import knowledge
 from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Thresholds
+from bot.storage import open_db
 
 
 class Setting(NamedTuple):
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
         reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
     )
     app.extensions["knowledge"] = source
+    open_db(app.config["DATABASE"])  # create and migrate now: a bad path fails at start, not at the first message
     salt = app.config["USER_HASH_SALT"] or instance_secret(app, "user_hash_salt")
     app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))
     if not app.config.get("SECRET_KEY"):
