@@ -17,6 +17,7 @@ from bot.matching.baseline import BaselineMatcher
 from bot.matching.evaluation import Report, evaluate, read_labelled
 from bot.messages import Incoming
 from bot.session import State
+from bot.storage import open_db, records
 
 DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev.jsonl"
 
@@ -107,6 +108,18 @@ def match_command() -> None:
             continue
         click.echo(json.dumps(match_json(item.get("id"), matcher.match(question)), ensure_ascii=False))
         sys.stdout.flush()
+
+
+@faq.command("unanswered")
+@click.option("--limit", default=30, show_default=True, help="How many questions to list.")
+def unanswered_command(limit: int) -> None:
+    """List what users asked that the bot could not answer, most frequent first (personal numbers masked)."""
+    rows = records.unanswered_summary(open_db(current_app.config["DATABASE"]), limit)
+    if not rows:
+        click.echo("no unanswered questions recorded")
+    for row in rows:
+        closest = row["closest_faq"] or "-"
+        click.echo(f"{row['times']:>4}×  {row['last_asked']}  closest: {closest:<28} {row['question']}")
 
 
 @faq.command("eval")

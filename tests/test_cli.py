@@ -72,3 +72,15 @@ def test_eval_prints_every_figure_and_the_misses(runner):
         "misses",
     ):
         assert label in result.output
+
+
+def test_unanswered_lists_what_users_asked_most_often(app, runner):
+    from bot import Incoming
+
+    bot = app.extensions["bot"]
+    for user in ("u1", "u2"):
+        bot.respond(Incoming("wechat", user, text="公积金怎么提取"))
+    bot.respond(Incoming("wechat", "u3", text="红烧肉怎么做"))
+    lines = runner.invoke(args=["faq", "unanswered"]).output.splitlines()
+    assert "2×" in lines[0] and "公积金怎么提取" in lines[0]
+    assert "红烧肉怎么做" in lines[1]
