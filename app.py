@@ -45,6 +45,13 @@ SETTINGS = (
     Setting(
         "WECHAT_REPLY_TIMEOUT", 4.5, "Seconds to wait for an answer before replying `success` (WeChat gives up at 5)"
     ),
+    Setting("API_RATE_LIMIT_PER_IP", 120, "Requests one IP address may make to /api/v1 per window; 0 = no limit"),
+    Setting("API_RATE_LIMIT_PER_SESSION", 30, "Questions one mini-program session may ask per window; 0 = no limit"),
+    Setting("API_RATE_WINDOW", 60, "Length of the rate-limit window, in seconds"),
+    Setting("API_CORS_ORIGINS", "", "Comma-separated front-end origins allowed to call /api/v1 from a browser"),
+    Setting("MINIPROGRAM_LOGIN", "", "Code exchange for POST /api/v1/login: empty = off, `wechat` or `alipay`"),
+    Setting("MINIPROGRAM_APP_ID", "", "Mini-program AppID for the code exchange"),
+    Setting("MINIPROGRAM_SECRET", "", "WeChat: the mini-program AppSecret; Alipay: the app's RSA2 private key (PEM)"),
     Setting("SESSION_TTL", 1800, "Seconds of silence after which a user's conversation state is forgotten"),
     Setting("USER_HASH_SALT", "", "Salt for hashing user ids in the records; empty = generated once into `instance/`"),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),

@@ -67,12 +67,21 @@ class Bot:
         records.store_reply(self.db, key, _reply_to_dict(reply))
         return reply
 
+    def feedback(self, channel: str, user_id: str, faq_id: str, helpful: bool) -> None:
+        """Feedback given with a button rather than by typing 有用/没用."""
+        who = user_hash(self.salt, channel, user_id)
+        records.record_feedback(self.db, channel=channel, user_hash=who, faq_id=faq_id, helpful=helpful)
+
+    def allow(self, key: str, limit: int, window: float) -> float:
+        """Count one request for `key`; 0 if within `limit` per `window` seconds, else seconds to wait."""
+        return records.count_request(self.db, key, limit, window)
+
     def _housekeeping(self) -> None:
         now = time.time()
         if now - self._swept_at >= HOUSEKEEPING_SECONDS:
             self._swept_at = now
             self.sessions.expire(self.db)
-            records.forget_messages_before(self.db, now - DELIVERY_KEY_SECONDS)
+            records.forget_before(self.db, now - DELIVERY_KEY_SECONDS)
 
     def _respond(self, incoming: Incoming) -> Reply:
         started = time.perf_counter()

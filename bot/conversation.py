@@ -60,7 +60,15 @@ class Conversation:
         choice = _CHOICE.match(command)
         if choice and state.options:
             return self._choose(choice.group(1), incoming, state)
+        if self.kb.faq(command):
+            # A client that shows options as buttons sends the FAQ id of the one tapped.
+            return self._answer(command, incoming, self._with_region(incoming, state))
         return self._question(incoming, state)
+
+    def _with_region(self, incoming: Incoming, state: State) -> State:
+        if incoming.region:
+            state.region, state.place = incoming.region, incoming.region
+        return state
 
     def _question(self, incoming: Incoming, state: State) -> Turn:
         match = self.matcher.match(incoming.text)

@@ -88,6 +88,11 @@ class Matcher:
         topic = out_of_scope[0].key if out_of_scope else None
         return Match("fallback", None, best_score, top, region, place, topic, explanation)
 
+    def rank(self, text: str) -> list[Candidate]:
+        """Every FAQ sharing a word with the text, best first, without deciding: for search boxes."""
+        scored, _ = self._score(self.analyzer.analyze(text))
+        return [Candidate(s.key, round(s.score, 4)) for s in scored if s.key not in self._out_of_scope_ids]
+
     def _score(self, analysis: Analysis) -> tuple[list[Scored], bool]:
         """Score what was typed and, if the pinyin channel heard something else, that too; keep the better."""
         typed = self.scorer.score(analysis.typed.tokens)

@@ -42,3 +42,9 @@ def create_records(db: Database) -> None:
     db["feedback"].create_index(["faq_id"], if_not_exists=True)
     db["processed_messages"].create({"key": str, "at": float, "reply": str}, pk="key", if_not_exists=True)
     db["sessions"].create({"key": str, "state": str, "updated_at": float}, pk="key", if_not_exists=True)
+
+
+@migrations()
+def create_rate_limits(db: Database) -> None:
+    """Request counts per client and time window, shared by every worker."""
+    db["rate_limits"].create({"key": str, "window_start": float, "hits": int}, pk="key", if_not_exists=True)

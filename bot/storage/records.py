@@ -93,10 +93,11 @@ def wait_for_reply(db: Database, key: str, timeout: float, interval: float = 0.0
         time.sleep(interval)
 
 
-def forget_messages_before(db: Database, cutoff: float) -> None:
-    """Drop delivery keys older than WeChat's retry window could ever need."""
+def forget_before(db: Database, cutoff: float) -> None:
+    """Drop delivery keys and rate-limit windows older than anyone could still need."""
     with db.conn:
         db.execute("DELETE FROM processed_messages WHERE at < ?", [cutoff])
+        db.execute("DELETE FROM rate_limits WHERE window_start < ?", [cutoff])
 
 
 def unanswered_summary(db: Database, limit: int = 50) -> list[dict]:
@@ -108,3 +109,18 @@ def unanswered_summary(db: Database, limit: int = 50) -> list[dict]:
             [limit],
         )
     )
+
+
+def count_request(db: Database, key: str, limit: int, window: float) -> float:
+    """Fixed-window rate limit shared by every worker: 0 if allowed, else seconds until the window ends."""
+    now = time.time()
+    start = now - now % window
+    with db.conn:
+        db.execute(
+            "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) "
+            "ON CONFLICT(key) DO UPDATE SET hits = CASE WHEN window_start = excluded.window_start "
+            "THEN hits + 1 ELSE 1 END, window_start = excluded.window_start",
+            [key, start],
+        )
+        hits = db.execute("SELECT hits FROM rate_limits WHERE key = ?", [key]).fetchone()[0]
+    return 0.0 if hits <= limit else max(start + window - now, 0.001)

@@ -1,0 +1,56 @@
+"""{"error": {"code", "message"}} for every API failure, with the right status: never an HTML page."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+class ApiError(Exception):
+    """A client mistake the API explains: `code` for programs, `message` for people."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None):
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def register(app: Flask) -> None:
+    """App-wide handlers: routing errors (404, 405) and 413 happen before a blueprint is chosen."""
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        return error_response(error.status, error.code, error.message, error.headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if not request.path.startswith(API_PREFIX):
+            return error
+        code = (error.name or "error").lower().replace(" ", "_")
+        return error_response(error.code or 500, code, error.description or error.name, dict(_allow_header(error)))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        # The one broad handler for requests: log the traceback (no body), answer JSON or a plain 500.
+        log.exception("request_failed: %s %s", request.method, request.path)
+        if request.path.startswith(API_PREFIX):
+            return error_response(500, "internal_error", "服务器出错了，请稍后再试")
+        return "Internal Server Error", 500
+
+
+def _allow_header(error: HTTPException):
+    for name, value in error.get_headers():
+        if name == "Allow":
+            yield name, value
