@@ -43,7 +43,9 @@ SETTINGS = (
         "Seconds a signed WeChat request stays valid; 0 switches the replay window off",
     ),
     Setting(
-        "WECHAT_REPLY_TIMEOUT", 4.5, "Seconds to wait for an answer before replying `success` (WeChat gives up at 5)"
+        "WECHAT_REPLY_TIMEOUT",
+        4.5,
+        "Seconds to wait for an answer before replying `success`: WeChat gives up at 5 and shows an error",
     ),
     Setting("API_RATE_LIMIT_PER_IP", 120, "Requests one IP address may make to /api/v1 per window; 0 = no limit"),
     Setting("API_RATE_LIMIT_PER_SESSION", 30, "Questions one mini-program session may ask per window; 0 = no limit"),
@@ -53,6 +55,7 @@ SETTINGS = (
     Setting("MINIPROGRAM_APP_ID", "", "Mini-program AppID for the code exchange"),
     Setting("MINIPROGRAM_SECRET", "", "WeChat: the mini-program AppSecret; Alipay: the app's RSA2 private key (PEM)"),
     Setting("SESSION_TTL", 1800, "Seconds of silence after which a user's conversation state is forgotten"),
+    Setting("SECRET_KEY", "", "Signs mini-program session ids; empty = generated once into `instance/secret_key`"),
     Setting("USER_HASH_SALT", "", "Salt for hashing user ids in the records; empty = generated once into `instance/`"),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),
     Setting("LOG_LEVEL", "INFO", "Python logging level"),
@@ -62,6 +65,7 @@ SETTINGS = (
 def create_app(config: dict | None = None) -> Flask:
     """Build the app; `config` (tests) overrides the environment, which overrides the defaults."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON replies and logs
     app.config.update(read_settings(os.environ))
     if config:
         app.config.update(config)
@@ -85,7 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
     open_db(app.config["DATABASE"])  # create and migrate now: a bad path fails at start, not at the first message
     salt = app.config["USER_HASH_SALT"] or instance_secret(app, "user_hash_salt")
     app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))
-    if not app.config.get("SECRET_KEY"):
+    if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app, "secret_key")
     handlers.register(app)
     return app

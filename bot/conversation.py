@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from knowledge import KnowledgeBase
 
@@ -39,6 +39,15 @@ class Conversation:
         self.replies = Replies(kb)
 
     def turn(self, incoming: Incoming, state: State) -> Turn:
+        """The reply to one message; on paged channels a reply too long for one message is split into pages."""
+        turn = self._turn(incoming, state)
+        if not incoming.paged or turn.reply.text is None or turn.reply.action == "page":
+            return turn
+        pages = paginate(turn.reply.text, self.replies.fill("page_footer"))
+        turn.state.pages = pages[1:]
+        return Turn(replace(turn.reply, text=pages[0]), turn.state, turn.match)
+
+    def _turn(self, incoming: Incoming, state: State) -> Turn:
         if incoming.kind == "subscribe":
             return self._say(self.replies.fill("greeting", popular=self.replies.popular()), "event", state)
         if incoming.kind == "click":
@@ -104,12 +113,9 @@ class Conversation:
     def _answer(self, faq_id: str, incoming: Incoming, state: State, match: Match | None = None) -> Turn:
         faq = self.kb.faq(faq_id)
         answer = self.replies.answer(faq, state.place, state.region) + "\n\n" + self.replies.fill("feedback_prompt")
-        text = self.replies.with_policy_note(answer)
         state.last_faq_id, state.options = faq_id, []
-        pages = paginate(text, self.replies.fill("page_footer")) if incoming.paged else [text]
-        state.pages = pages[1:]
         reply = Reply(
-            pages[0],
+            self.replies.with_policy_note(answer),
             "answer",
             faq_id=faq_id,
             region=state.region,

@@ -20,8 +20,10 @@ _PARTICLES = re.compile(r"[\W_吗呢啊呀吧嘛么哈哦噢]+")
 
 
 def reply_bytes(text: str) -> int:
-    """UTF-8 size of a text once XML-escaped as it would travel in a reply."""
-    return len(escape(text).replace("]]>", "]]]]><![CDATA[>").encode("utf-8"))
+    """UTF-8 size of a text in a reply, escaped as entities or as CDATA (with ]]> split), whichever is larger."""
+    as_entities = escape(text)
+    as_cdata = text.replace("]]>", "]]]]><![CDATA[>")
+    return max(len(as_entities.encode("utf-8")), len(as_cdata.encode("utf-8")))
 
 
 def comparable(text: str) -> str:

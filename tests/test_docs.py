@@ -20,5 +20,9 @@ def test_every_faq_command_is_documented(command):
     assert f"flask --app app faq {command}" in README
 
 
+def test_wechat_send_is_documented():
+    assert "flask --app app wechat send" in README
+
+
 def test_quick_start_is_two_commands():
     assert "make run" in README and "make test" in README

@@ -56,7 +56,8 @@ class Matcher:
         entries += [
             (topic.id, [(q.text, self._stored_tokens(q.text)) for q in topic.examples]) for topic in kb.out_of_scope
         ]
-        self.scorer = Scorer(entries)
+        subjects = {faq.id: kb.lexicon.synonyms.get(faq.category, faq.category) for faq in kb.faqs}
+        self.scorer = Scorer(entries, subjects)
         self._out_of_scope_ids = frozenset(topic.id for topic in kb.out_of_scope)
 
     def _stored_tokens(self, text: str) -> list[str]:
@@ -76,6 +77,8 @@ class Matcher:
         out_of_scope = [s for s in scored if s.key in self._out_of_scope_ids]
         tokens = (analysis.heard if used_homophones else analysis.typed).tokens
         anchored = any(token in self.kb.lexicon.anchors for token in tokens)
+        if self.scorer.subject_words.intersection(tokens):
+            out_of_scope = []  # naming 共济 or 亲情账户 makes it a question about them, whatever else it shares
         decision = decide(faqs, out_of_scope, anchored, len(tokens), self.thresholds)
         explanation = Explanation(analysis, used_homophones, tuple(faqs[:5]), tuple(out_of_scope[:3]), decision.band)
         top = tuple(Candidate(s.key, round(s.score, 4)) for s in faqs[:3])

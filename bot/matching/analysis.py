@@ -44,11 +44,11 @@ class Analyzer:
         self.lexicon = lexicon
         self.smalltalk = SmalltalkFinder(smalltalk, lexicon.fillers)
         self.segmenter = Segmenter(lexicon)
-        domain_terms = {word for word, _, _ in lexicon.user_words}
-        domain_terms.update(lexicon.synonyms.values())
-        domain_terms.update(v for v in lexicon.synonyms if len(v) >= 3)
-        self.regions = RegionFinder(lexicon.provinces, frozenset(domain_terms))
+        # The pinyin channel reads typos as dictionary or canonical words only: variants such as 什么事
+        # would turn the everyday 什么是 into another word.
+        domain_terms = {word for word, _, _ in lexicon.user_words} | set(lexicon.synonyms.values())
         self.homophones = HomophoneReader(domain_terms)
+        self.regions = RegionFinder(lexicon.provinces, frozenset(domain_terms | set(lexicon.synonyms)))
 
     def analyze(self, text: str, *, homophones: bool = True) -> Analysis:
         normalized = normalize(text)

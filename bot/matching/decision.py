@@ -11,9 +11,9 @@ from .scoring import Scored
 class Thresholds:
     """Defaults chosen on the dev set (see README, "Matcher accuracy")."""
 
-    answer: float = 0.3  # the best entry must reach this to be answered
+    answer: float = 0.25  # the best entry must reach this to be answered
     margin: float = 0.045  # … and lead the runner-up by this share of its own score
-    clarify: float = 0.25  # below this nothing is offered: fallback
+    clarify: float = 0.2  # below this nothing is offered: fallback
     option_gap: float = 0.15  # a clarify option scores within this of the best
     max_options: int = 4
     min_tokens: int = 2  # fewer content words than this is too generic to answer outright

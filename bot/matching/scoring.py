@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 #: How much each signal counts.
-WEIGHTS = {"overlap": 0.45, "chars": 0.2, "coverage": 0.1, "centroid": 0.25}
+WEIGHTS = {"overlap": 0.4, "chars": 0.25, "coverage": 0.1, "centroid": 0.25}
+#: Score factor for an entry about one product (亲情账户) when the question names only the other (共济).
+SUBJECT_MISMATCH = 0.85
 #: Weight of a word no entry uses, relative to the rarest known word.
 UNKNOWN_WORD_WEIGHT = 0.5
 
@@ -49,8 +51,9 @@ class _Question:
 class Scorer:
     """An index of every stored question, built once per knowledge base."""
 
-    def __init__(self, entries: list[tuple[str, list[tuple[str, list[str]]]]]):
-        """`entries`: (key, [(question text, canonical tokens), ...]) for each FAQ and out-of-scope topic."""
+    def __init__(self, entries: list[tuple[str, list[tuple[str, list[str]]]]], subjects: dict[str, str] | None = None):
+        """`entries`: (key, [(question text, canonical tokens), ...]) for each FAQ and out-of-scope topic;
+        `subjects`: the product word (共济, 亲情账户) each entry is about, if its category names one."""
         vocabulary: dict[str, set[str]] = defaultdict(set)
         for key, questions in entries:
             for _, tokens in questions:
@@ -78,6 +81,8 @@ class Scorer:
                 self._entries_with[token].append(key)
             for token, value in self._centroid(key).items():
                 self._centroid_postings[token].append((key, value))
+        self.subjects = subjects or {}
+        self.subject_words = frozenset(self.subjects.values())
         self._postings: dict[str, list[int]] = defaultdict(list)
         for index, question in enumerate(self.questions):
             for token in question.tokens:
@@ -131,6 +136,7 @@ class Scorer:
             elif overlap > best[1][0]:
                 best[1] = (overlap, index)
                 best.sort(reverse=True)
+        named_subjects = query & self.subject_words
         results = []
         for key, best in two_best.items():
             signals = {
@@ -140,6 +146,9 @@ class Scorer:
                 "centroid": centroid[key],
             }
             total = sum(WEIGHTS[name] * value for name, value in signals.items())
+            subject = self.subjects.get(key)
+            if subject and named_subjects and subject not in named_subjects:
+                total *= SUBJECT_MISMATCH
             results.append(Scored(key, total, self.questions[best[0][1]].text, signals))
         return sorted(results, key=lambda s: s.score, reverse=True)
 

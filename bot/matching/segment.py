@@ -11,7 +11,7 @@ from knowledge import Lexicon
 # jieba announces every dictionary load on the root of its own logger; that is noise in ours.
 jieba.setLogLevel(logging.WARNING)
 
-#: Frequency given to words that only the synonym table knows, so jieba keeps them in one piece.
+#: Least frequency of every word in the synonym table, so jieba keeps each one in one piece.
 SYNONYM_WORD_FREQUENCY = 20000
 
 
@@ -25,7 +25,7 @@ class Segmenter:
             self._tokenizer.add_word(word, frequency, tag)
         for variant, canonical in lexicon.synonyms.items():
             for word in (variant, canonical):
-                if len(word) > 1 and word not in self._tokenizer.FREQ:
+                if len(word) > 1 and self._tokenizer.FREQ.get(word, 0) < SYNONYM_WORD_FREQUENCY:
                     self._tokenizer.add_word(word, SYNONYM_WORD_FREQUENCY)
 
     def cut(self, text: str) -> list[str]:

@@ -1,0 +1,138 @@
+"""WeChat's own side of the protocol, for `flask wechat send` and the tests: build, sign, encrypt; open the reply."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import struct
+import time
+from dataclasses import dataclass, field
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+
+from .wechat import signature_of
+from .wechat_xml import cdata
+
+#: plain: 明文模式; compat: 兼容模式 (plaintext and Encrypt side by side); aes: 安全模式.
+MODES = ("plain", "compat", "aes")
+
+#: Fields WeChat writes as bare numbers; every other string goes in CDATA.
+_NUMERIC = frozenset({"CreateTime", "MsgId", "Location_X", "Location_Y", "Scale", "Latitude", "Longitude", "Precision"})
+
+#: A passive reply longer than this fails as a whole in the user's WeChat (reported, not documented).
+REPLY_BYTE_LIMIT = 2048
+
+
+@dataclass(frozen=True)
+class Account:
+    """An official account as WeChat's server knows it: the console's settings and its original id."""
+
+    token: str
+    aes_key: str = ""
+    app_id: str = ""
+    original_id: str = "gh_0000000000ab"  # ToUserName of every message to the account
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One POST as WeChat makes it, and whom it came from (the reply must go back to them)."""
+
+    query: dict[str, str]
+    body: bytes
+    user: str
+    mode: str
+
+
+@dataclass(frozen=True)
+class PassiveReply:
+    """What the user's WeChat gets from a reply; `content` None means it shows nothing."""
+
+    content: str | None
+    xml: str = ""  # the reply's plaintext XML, decrypted if it came encrypted
+    fields: dict = field(default_factory=dict)
+
+
+class ReplyError(Exception):
+    """A reply WeChat would not show: not XML, badly signed, for another AppID or user, or too long."""
+
+
+def message_xml(account: Account, user: str, msg_type: str, fields: dict[str, str], msg_id: int | None = None) -> str:
+    """A message (with a MsgId) or an event (MsgType "event", no MsgId) as WeChat posts it."""
+    elements = {"ToUserName": account.original_id, "FromUserName": user, "CreateTime": str(int(time.time()))}
+    elements |= {"MsgType": msg_type, **fields}
+    if msg_type != "event":
+        elements["MsgId"] = str(msg_id if msg_id is not None else secrets.randbits(63))
+    body = "".join(f"<{k}>{v if k in _NUMERIC else cdata(v)}</{k}>" for k, v in elements.items())
+    return f"<xml>{body}</xml>"
+
+
+def deliver(account: Account, user: str, xml: str, mode: str, timestamp: int | None = None) -> Delivery:
+    """Sign `xml` and, in compatible and safe mode, encrypt it, exactly as WeChat posts to the server."""
+    stamp, nonce = str(timestamp if timestamp is not None else int(time.time())), str(secrets.randbelow(10**10))
+    query = {"signature": signature_of(account.token, stamp, nonce), "timestamp": stamp, "nonce": nonce, "openid": user}
+    if mode == "plain":
+        return Delivery(query, xml.encode("utf-8"), user, mode)
+    crypto = WeChatCrypto(account.token, account.aes_key, account.app_id)
+    envelope = xmltodict.parse(crypto.encrypt_message(xml, nonce, stamp))["xml"]
+    query |= {"encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}
+    encrypt = f"<Encrypt>{cdata(envelope['Encrypt'])}</Encrypt>"
+    if mode == "compat":
+        end = xml.rindex("</xml>")
+        body = xml[:end] + encrypt + xml[end:]
+    else:
+        body = f"<xml><ToUserName>{cdata(account.original_id)}</ToUserName>{encrypt}</xml>"
+    return Delivery(query, body.encode("utf-8"), user, mode)
+
+
+def open_reply(account: Account, delivery: Delivery, body: bytes) -> PassiveReply:
+    """Check and decrypt the server's answer to `delivery` as WeChat would; raise ReplyError where WeChat fails."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReplyError("the reply is not UTF-8") from None
+    if text.strip() in ("", "success"):
+        return PassiveReply(None)
+    fields = _parse(text)
+    if "Encrypt" in fields:
+        if delivery.mode == "plain":
+            raise ReplyError("an encrypted reply to a plaintext message")
+        text = _decrypt(account, fields)
+        fields = _parse(text)
+    elif delivery.mode == "aes":
+        raise ReplyError("a plaintext reply in safe mode")
+    if fields.get("ToUserName") != delivery.user or fields.get("FromUserName") != account.original_id:
+        raise ReplyError("the reply's ToUserName/FromUserName do not answer the message")
+    if fields.get("MsgType") != "text":
+        raise ReplyError(f"expected a text reply, got MsgType {fields.get('MsgType')!r}")
+    content = fields.get("Content") or ""
+    size = len(content.encode("utf-8"))
+    if size > REPLY_BYTE_LIMIT:
+        raise ReplyError(f"Content is {size} bytes; WeChat fails replies over {REPLY_BYTE_LIMIT}")
+    return PassiveReply(content, text, fields)
+
+
+def _decrypt(account: Account, envelope: dict) -> str:
+    values = [envelope.get(name) or "" for name in ("TimeStamp", "Nonce", "Encrypt")]
+    expected = signature_of(account.token, *values)
+    if not hmac.compare_digest(expected.encode(), (envelope.get("MsgSignature") or "").encode()):
+        raise ReplyError("the reply's MsgSignature does not match")
+    crypto = WeChatCrypto(account.token, account.aes_key, account.app_id)
+    try:
+        return crypto.decrypt_message(envelope, envelope["MsgSignature"], values[0], values[1])
+    except (InvalidAppIdException, InvalidSignatureException) as exc:
+        raise ReplyError(f"the reply does not decrypt for this account ({type(exc).__name__})") from None
+    except (ValueError, IndexError, struct.error) as exc:
+        raise ReplyError(f"the reply does not decrypt ({type(exc).__name__})") from None
+
+
+def _parse(text: str) -> dict:
+    try:
+        root = xmltodict.parse(text)["xml"]
+    except (ValueError, KeyError, TypeError, ExpatError) as exc:
+        raise ReplyError(f"the reply is not WeChat XML ({exc})") from None
+    if not isinstance(root, dict):
+        raise ReplyError("the reply's <xml> has no fields")
+    return root

@@ -1,0 +1,76 @@
+"""WeChatUser: flaskr's AuthActions for WeChat, a follower whose messages WeChat's server signs and encrypts."""
+
+from __future__ import annotations
+
+from handlers.wechat_platform import Account, Delivery, PassiveReply, deliver, message_xml, open_reply
+
+#: Tencent's own sample account (NOTES.md); its 2014 sample message decrypts with these.
+TOKEN = "spamtest"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APP_ID = "wx2c2769f8efd9abc2"
+
+#: Tencent's 2014 sample (NOTES.md): a message WeChat itself encrypted, Content "abcdteT", MsgId 6054768590064713728.
+SAMPLE_QUERY = {
+    "timestamp": "1409735669",
+    "nonce": "1320562132",
+    "encrypt_type": "aes",
+    "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa",
+}
+SAMPLE_ENCRYPT = (
+    "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9Fr"
+    "XpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGz"
+    "jlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI"
+    "1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE="
+)
+SAMPLE_USER, SAMPLE_ACCOUNT = "oyORnuP8q7ou2gfYjqLzSIWZf0rs", "gh_10f6c3c3ac5a"
+
+
+def wechat_config(database, **overrides) -> dict:
+    """create_app settings for a test app that WeChatUser can talk to."""
+    return {
+        "TESTING": True,
+        "DATABASE": str(database),
+        "KNOWLEDGE_RELOAD_SECONDS": 0,
+        "USER_HASH_SALT": "test-salt",
+        "SECRET_KEY": "test",
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_AES_KEY": AES_KEY,
+        "WECHAT_APP_ID": APP_ID,
+        **overrides,
+    }
+
+
+class WeChatUser:
+    """One follower of the account: builds each message as WeChat would, posts it, opens the reply."""
+
+    def __init__(self, client, openid: str = "o_test_follower"):
+        self.client = client
+        self.openid = openid
+        config = client.application.config
+        self.account = Account(config["WECHAT_TOKEN"], config["WECHAT_AES_KEY"], config["WECHAT_APP_ID"])
+        self.response = None  # the last HTTP response, for status and headers
+
+    def send(self, text: str, mode: str = "aes", msg_id: int | None = None) -> PassiveReply:
+        """A text message; `msg_id` repeats a delivery the way WeChat retries it."""
+        return self.message("text", {"Content": text}, mode, msg_id)
+
+    def event(self, name: str, key: str | None = None, mode: str = "aes") -> PassiveReply:
+        """An event such as "subscribe", "CLICK" or "VIEW", with its EventKey."""
+        return self.message("event", {"Event": name, **({"EventKey": key} if key is not None else {})}, mode)
+
+    def message(self, msg_type: str, fields: dict[str, str], mode: str = "aes", msg_id: int | None = None):
+        """Any message type (voice, image, location…), answered with 200 and opened like WeChat does."""
+        delivery = self.delivery(message_xml(self.account, self.openid, msg_type, fields, msg_id), mode)
+        response = self.post(delivery)
+        assert response.status_code == 200, (response.status_code, response.data[:200])
+        return open_reply(self.account, delivery, response.data)
+
+    def delivery(self, xml: str, mode: str = "aes", timestamp: int | None = None) -> Delivery:
+        """The signed (and encrypted) POST for `xml`, to post as is or to tamper with first."""
+        return deliver(self.account, self.openid, xml, mode, timestamp)
+
+    def post(self, delivery: Delivery):
+        self.response = self.client.post(
+            "/wechat", query_string=delivery.query, data=delivery.body, content_type="text/xml"
+        )
+        return self.response
