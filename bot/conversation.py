@@ -93,8 +93,9 @@ class Conversation:
         if match.action == "clarify":
             options = [c.faq_id for c in match.candidates]
             state.options = options
+            text = self.replies.fill("clarify_buttons") if incoming.buttons else self.replies.clarify(options)
             reply = Reply(
-                self.replies.with_policy_note(self.replies.clarify(options)),
+                self.replies.with_policy_note(text),
                 "clarify",
                 region=state.region,
                 score=match.score,
@@ -112,7 +113,9 @@ class Conversation:
 
     def _answer(self, faq_id: str, incoming: Incoming, state: State, match: Match | None = None) -> Turn:
         faq = self.kb.faq(faq_id)
-        answer = self.replies.answer(faq, state.place, state.region) + "\n\n" + self.replies.fill("feedback_prompt")
+        answer = self.replies.answer(faq, state.place, state.region)
+        if not incoming.buttons:
+            answer += "\n\n" + self.replies.fill("feedback_prompt")
         state.last_faq_id, state.options = faq_id, []
         reply = Reply(
             self.replies.with_policy_note(answer),

@@ -16,6 +16,7 @@ class Incoming:
     message_id: str | None = None  # the channel's id for retried deliveries (WeChat MsgId)
     region: str | None = None  # a region the client already knows (mini-program setting)
     paged: bool = True  # WeChat: long answers come in pages; the JSON API wants them whole
+    buttons: bool = False  # the client shows options and 有用/没用 as buttons: no "reply 1 or 2" instructions
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
         "region_note": ("region", "note"),
         "clarify": ("options",),
         "clarify_option": ("number", "title"),
+        "clarify_buttons": (),
         "fallback": (),
         "hotline": (),
         "what_i_cover": ("popular",),

@@ -42,6 +42,7 @@ def test_ask_answers_with_the_whole_answer_and_a_signed_session(api):
     assert "国家医保服务平台" in body["answer"] and "回复“更多”" not in body["answer"]
     assert body["related"] and {"faq_id", "title"} == set(body["related"][0])
     assert body["session"]
+    assert "回复“有用”" not in body["answer"]  # the page has buttons for that
 
 
 def test_long_answers_come_whole_where_wechat_gets_pages(kb_dir, tmp_path):
@@ -61,6 +62,7 @@ def test_long_answers_come_whole_where_wechat_gets_pages(kb_dir, tmp_path):
 def test_clarify_options_answer_by_number_and_by_faq_id(api):
     first = ask(api, "共济")
     assert first["action"] == "clarify" and len(first["options"]) >= 2
+    assert "回复数字" not in first["answer"]
     by_number = ask(api, "1", session=first["session"])
     assert by_number["faq_id"] == first["options"][0]["faq_id"]
     again = ask(api, "共济", session=first["session"])
