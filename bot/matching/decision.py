@@ -37,7 +37,8 @@ def decide(faqs: list[Scored], out_of_scope: list[Scored], anchored: bool, token
         return Decision("fallback", f"closer to out-of-scope topic '{out_of_scope[0].key}'")
     if best.score < t.clarify:
         return Decision("fallback", f"best score {best.score:.3f} < clarify threshold {t.clarify}")
-    runner_up = faqs[1].score if len(faqs) > 1 else 0.0
+    # An out-of-scope topic close behind is a runner-up too: the question may well be about it.
+    runner_up = max(faqs[1].score if len(faqs) > 1 else 0.0, out_of_scope[0].score if out_of_scope else 0.0)
     options = tuple(s for s in faqs[: t.max_options] if s.score >= max(t.clarify, best.score - t.option_gap))
     if token_count < t.min_tokens:
         return Decision(
@@ -47,7 +48,7 @@ def decide(faqs: list[Scored], out_of_scope: list[Scored], anchored: bool, token
     if best.score >= t.answer and lead >= t.margin:
         return Decision("answer", f"score {best.score:.3f} >= {t.answer} and lead {lead:.1%} >= {t.margin:.1%}")
     if best.score >= t.answer:
-        reason = f"lead {lead:.1%} over '{faqs[1].key}' < {t.margin:.1%}"
+        reason = f"lead {lead:.1%} over the runner-up < {t.margin:.1%}"
     else:
         reason = f"score {best.score:.3f} between clarify {t.clarify} and answer {t.answer}"
     return Decision("clarify", reason, _at_least_two(faqs, options, t))
