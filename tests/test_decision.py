@@ -98,3 +98,14 @@ def test_thresholds_come_from_configuration(kb):
 
     strict = Matcher(kb, Thresholds(answer=0.99))
     assert strict.match("家庭共济怎么开通").action == "clarify"
+
+
+def test_out_of_scope_topic_close_behind_means_no_confident_answer():
+    decision = decide([scored("a", 0.60)], [scored("ood-x", 0.59)], True, 3, Thresholds())
+    assert decision.action == "clarify"
+
+
+def test_naming_the_product_keeps_the_question_in_scope(matcher):
+    """Out-of-scope examples never name 共济 or 亲情账户, so a question that does is about them."""
+    match = matcher.match("家庭共济跨省要不要办异地就医备案")
+    assert match.action in ("answer", "clarify") and match.intent is None
