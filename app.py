@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import NamedTuple
@@ -16,6 +17,8 @@ from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Thresholds
 from bot.storage import open_db
+
+_QUERY = re.compile(r"\?[^ \"]*")
 
 
 class Setting(NamedTuple):
@@ -75,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = str(Path(app.instance_path) / "bot.sqlite")
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").addFilter(drop_query_strings)
 
     source = KnowledgeSource(
         app.config["KNOWLEDGE_DIR"],
@@ -93,6 +97,13 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = instance_secret(app, "secret_key")
     handlers.register(app)
     return app
+
+
+def drop_query_strings(record: logging.LogRecord) -> bool:
+    """Access logs without query strings: WeChat puts the user's openid and signatures there."""
+    if isinstance(record.args, tuple):
+        record.args = tuple(_QUERY.sub("?…", a) if isinstance(a, str) else a for a in record.args)
+    return True
 
 
 def instance_secret(app: Flask, name: str) -> str:

@@ -1,0 +1,52 @@
+"""The factory: settings from the environment, secrets generated once, logs without personal data."""
+
+import logging
+
+import pytest
+
+from app import SETTINGS, create_app, drop_query_strings, read_settings
+
+
+def test_settings_are_typed_like_their_defaults():
+    values = read_settings({"WECHAT_TIMESTAMP_TOLERANCE": "0", "MATCH_MARGIN": "0.1", "WECHAT_TOKEN": "t"})
+    assert values["WECHAT_TIMESTAMP_TOLERANCE"] == 0 and values["MATCH_MARGIN"] == 0.1
+    assert values["WECHAT_TOKEN"] == "t"
+    assert all(
+        values[s.name] == s.default
+        for s in SETTINGS
+        if s.name not in ("WECHAT_TIMESTAMP_TOLERANCE", "MATCH_MARGIN", "WECHAT_TOKEN")
+    )
+
+
+def test_a_malformed_setting_names_the_variable():
+    with pytest.raises(ValueError, match="MATCH_MARGIN='lots' is not a valid float"):
+        read_settings({"MATCH_MARGIN": "lots"})
+
+
+def test_environment_configures_the_app(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE", str(tmp_path / "env.sqlite"))
+    monkeypatch.setenv("MATCH_ANSWER_THRESHOLD", "0.5")
+    app = create_app()
+    assert app.config["DATABASE"] == str(tmp_path / "env.sqlite")
+    assert app.extensions["knowledge"].thresholds.answer == 0.5
+    assert (tmp_path / "env.sqlite").exists()  # created and migrated at start
+
+
+def test_secrets_are_generated_once_and_kept(tmp_path):
+    first = create_app({"DATABASE": str(tmp_path / "a.sqlite")})
+    second = create_app({"DATABASE": str(tmp_path / "a.sqlite")})
+    assert first.config["SECRET_KEY"] and first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+
+
+def test_access_logs_drop_query_strings():
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - [%s] "%s" %s',
+        ("127.0.0.1", "now", "POST /wechat?signature=abc&openid=oSecret HTTP/1.1", "200"),
+        None,
+    )
+    drop_query_strings(record)
+    assert "oSecret" not in record.getMessage() and "POST /wechat?… HTTP/1.1" in record.getMessage()
