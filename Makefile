@@ -15,7 +15,7 @@ run: $(STAMP)
 	$(BIN)/flask --app app faq lint
 	$(BIN)/flask --app app run --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

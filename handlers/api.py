@@ -97,7 +97,9 @@ def ask():
     identity = _identity(session) if session else secrets.token_urlsafe(16)
     region = _region(_field(body, "region", str, required=False))
     _rate_limit(f"session:{identity}", int(current_app.config["API_RATE_LIMIT_PER_SESSION"]))
-    reply = current_app.extensions["bot"].respond(Incoming(CHANNEL, identity, text=text, region=region, paged=False, buttons=True))
+    reply = current_app.extensions["bot"].respond(
+        Incoming(CHANNEL, identity, text=text, region=region, paged=False, buttons=True)
+    )
     return jsonify(_reply_json(reply, session or _new_session(identity)))
 
 
