@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, replace
 
@@ -14,11 +13,7 @@ from .paging import paginate
 from .replies import Replies
 from .session import State
 
-MORE = frozenset({"更多", "继续", "下一页", "还有吗", "more"})
-HELPFUL = frozenset({"有用", "有帮助", "有用的", "很有用", "解决了"})
-UNHELPFUL = frozenset({"没用", "没有用", "无用", "没帮助", "不对", "没解决"})
-_CHINESE_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-_CHOICE = re.compile(r"^(?:第)?([1-9]|[一二两三四五])(?:个|条|项)?$")
+_DIGITS = frozenset("123456789")
 
 
 @dataclass(frozen=True)
@@ -62,13 +57,14 @@ class Conversation:
 
     def _text(self, incoming: Incoming, state: State) -> Turn:
         command = unicodedata.normalize("NFKC", incoming.text).strip().strip("。.!！~～").lower()
-        if command in MORE:
+        commands = self.kb.commands
+        if command in commands.more:
             return self._next_page(state)
-        if command in HELPFUL or command in UNHELPFUL:
-            return self._feedback(command in HELPFUL, state)
-        choice = _CHOICE.match(command)
+        if command in commands.helpful or command in commands.unhelpful:
+            return self._feedback(command in commands.helpful, state)
+        choice = int(command) if command in _DIGITS else commands.numbers.get(command)
         if choice and state.options:
-            return self._choose(choice.group(1), incoming, state)
+            return self._choose(choice, incoming, state)
         if self.kb.faq(command):
             # A client that shows options as buttons sends the FAQ id of the one tapped.
             return self._answer(command, incoming, self._with_region(incoming, state))
@@ -128,8 +124,7 @@ class Conversation:
         )
         return Turn(reply, state, match)
 
-    def _choose(self, token: str, incoming: Incoming, state: State) -> Turn:
-        number = int(token) if token.isdigit() else _CHINESE_NUMBERS[token]
+    def _choose(self, number: int, incoming: Incoming, state: State) -> Turn:
         if not 1 <= number <= len(state.options):
             text = self.replies.fill("option_out_of_range", count=str(len(state.options)))
             return self._say(text, "command", state)

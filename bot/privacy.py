@@ -20,6 +20,6 @@ def user_hash(salt: str, channel: str, user_id: str) -> str:
 
 def mask(text: str) -> str:
     """The text with ID, bank-card and mobile numbers replaced, before it is stored for operators."""
-    text = _ID_CARD.sub("[身份证号]", text)
-    text = _BANK_CARD.sub("[银行卡号]", text)
-    return _MOBILE.sub("[手机号]", text)
+    text = _ID_CARD.sub("[id-number]", text)
+    text = _BANK_CARD.sub("[bank-card]", text)
+    return _MOBILE.sub("[phone]", text)

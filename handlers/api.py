@@ -64,7 +64,7 @@ def _rate_limit(key: str, limit: int) -> None:
     wait = current_app.extensions["bot"].allow(key, limit, float(current_app.config["API_RATE_WINDOW"]))
     if wait:
         seconds = str(max(1, round(wait)))
-        raise ApiError(429, "rate_limited", "请求太频繁，请稍后再试", {"Retry-After": seconds})
+        raise ApiError(429, "rate_limited", f"too many requests; retry in {seconds} s", {"Retry-After": seconds})
 
 
 @blueprint.before_request

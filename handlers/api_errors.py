@@ -46,7 +46,7 @@ def register(app: Flask) -> None:
         # The one broad handler for requests: log the traceback (no body), answer JSON or a plain 500.
         log.exception("request_failed: %s %s", request.method, request.path)
         if request.path.startswith(API_PREFIX):
-            return error_response(500, "internal_error", "服务器出错了，请稍后再试")
+            return error_response(500, "internal_error", "the server failed; please retry later")
         return "Internal Server Error", 500
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from . import lint
 from .loader import (
     make_lexicon,
+    read_commands,
     read_faq_file,
     read_menu,
     read_out_of_scope,
@@ -18,7 +19,7 @@ from .loader import (
     read_user_dictionary,
     read_word_list,
 )
-from .model import FaqEntry, KnowledgeBase, Lexicon, OutOfScopeTopic, Province, SmalltalkIntent
+from .model import Commands, FaqEntry, KnowledgeBase, Lexicon, OutOfScopeTopic, Province, SmalltalkIntent
 from .problems import KnowledgeError, Problem
 
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -114,6 +115,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         templates=part(read_templates, "replies.yaml", {}),
         popular=popular,
         menu=menu,
+        commands=part(read_commands, "commands.yaml", Commands()),
     )
     if any(p.unreadable for p in problems):
         # A file that did not parse lost all its entries; every rule across files would only echo that.

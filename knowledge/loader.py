@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from .model import (
+    Commands,
     FaqEntry,
     Lexicon,
     OutOfScopeTopic,
@@ -326,6 +327,40 @@ def read_menu(path: Path, label: str) -> tuple[tuple[tuple[str, ...], dict[str, 
         else:
             reader.problem(table.line, f"menu button '{key}' must name an FAQ id, popular or help")
     return (popular, buttons), reader.problems
+
+
+COMMAND_LISTS = ("more", "helpful", "unhelpful")
+
+
+def read_commands(path: Path, label: str) -> tuple[Commands, list[Problem]]:
+    """Command words per command, each word in one command only; Chinese numerals for choices."""
+    data, problems = read_yaml(path, label)
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    top = reader.mapping(data, 1, "the command file") if data is not None else None
+    if top is None:
+        return Commands(), reader.problems
+    reader.fields(top, {**dict.fromkeys(COMMAND_LISTS, True), "numbers": False}, "the command file")
+    owner: dict[str, str] = {}
+    lists = {}
+    for name in COMMAND_LISTS:
+        words = set()
+        for word in reader.texts(top, name, "the command file"):
+            key = word.strip().lower()
+            if key in owner:
+                reader.problem(line_of(word), f"'{word}' is a command word of both '{owner[key]}' and '{name}'")
+            owner[key] = name
+            words.add(key)
+        lists[name] = frozenset(words)
+    numbers = {}
+    raw = top.get("numbers")
+    table = reader.mapping(raw, top.line, "'numbers'") if raw is not None else None
+    for numeral, value in (table or {}).items():
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            numbers[str(numeral)] = value
+        else:
+            reader.problem(table.line, f"numbers: '{numeral}' must map to a whole number above 0")
+    return Commands(numbers=numbers, **lists), reader.problems
 
 
 def read_topic_ids(path: Path, label: str) -> tuple[list[tuple[str, int]], list[Problem]]:

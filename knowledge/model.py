@@ -93,6 +93,16 @@ class Lexicon:
 
 
 @dataclass(frozen=True)
+class Commands:
+    """Whole messages that are commands rather than questions."""
+
+    more: frozenset[str] = frozenset()
+    helpful: frozenset[str] = frozenset()
+    unhelpful: frozenset[str] = frozenset()
+    numbers: dict[str, int] = field(default_factory=dict)  # 一 → 1, for "第二个"
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything loaded from one knowledge directory, validated."""
 
@@ -103,6 +113,7 @@ class KnowledgeBase:
     templates: dict[str, str]
     popular: tuple[str, ...] = ()
     menu: dict[str, str] = field(default_factory=dict)  # WeChat menu EventKey → FAQ id, "popular" or "help"
+    commands: Commands = Commands()
 
     @cached_property
     def faqs_by_id(self) -> dict[str, FaqEntry]:

@@ -84,7 +84,7 @@ def test_fallback_records_the_question_as_unanswered_with_personal_data_masked(b
     reply = User(bot).say("我手机13812345678，公积金怎么提取")
     assert reply.action == "fallback" and "12393" in reply.text
     rows = list(open_db(bot.database)["unanswered"].rows)
-    assert len(rows) == 1 and "13812345678" not in rows[0]["question"] and "[手机号]" in rows[0]["question"]
+    assert len(rows) == 1 and "13812345678" not in rows[0]["question"] and "[phone]" in rows[0]["question"]
 
 
 def test_turns_are_logged_with_a_hash_never_the_openid(bot):
@@ -127,3 +127,23 @@ def test_a_failing_turn_still_gets_a_polite_reply(bot, monkeypatch):
     monkeypatch.setattr(bot.sessions, "load", explode)
     reply = User(bot).say("家庭共济怎么开通")
     assert reply.action == "error" and "12393" in reply.text
+
+
+@pytest.mark.parametrize("choice", ["2", "二", "第二个", "第2个"])
+def test_options_can_be_chosen_the_ways_people_write_numbers(bot, choice):
+    user = User(bot)
+    options = user.say("共济").options
+    assert user.say(choice).faq_id == options[1].faq_id
+
+
+def test_more_sends_the_next_page_of_a_long_reply(kb_dir, tmp_path):
+    faq = kb_dir / "faqs" / "general.yaml"
+    extra = "".join(f"      补充{i}：" + "医保卡和医保码只能本人使用。" * 4 + "\n" for i in range(7))
+    faq.write_text(faq.read_text(encoding="utf-8").replace("    answer: |\n", "    answer: |\n" + extra, 1), "utf-8")
+    bot = Bot(KnowledgeSource(kb_dir, Thresholds()), str(tmp_path / "b.sqlite"), "s")
+    user = User(bot)
+    first = user.say("医保卡能借给家人用吗")
+    assert first.text.endswith("回复“更多”查看后续")
+    second = user.say("更多")
+    assert second.action == "page" and "补充6" + "：" in first.text + second.text
+    assert user.say("更多").action == "command"  # nothing left: says so

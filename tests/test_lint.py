@@ -130,3 +130,8 @@ def test_a_missing_file_is_named(kb_dir):
 def test_non_utf8_file(kb_dir):
     (kb_dir / "fillers.txt").write_bytes("请问\n".encode("gbk"))
     assert "not UTF-8" in only(problems_of(kb_dir), "fillers.txt")
+
+
+def test_a_command_word_in_two_commands(kb_dir):
+    edit(kb_dir / "commands.yaml", "unhelpful: [没用,", "unhelpful: [有用, 没用,")
+    assert "'有用' is a command word of both 'helpful' and 'unhelpful'" in only(problems_of(kb_dir), "command word")
