@@ -64,13 +64,23 @@ def record_feedback(db: Database, *, channel: str, user_hash: str, faq_id: str, 
     )
 
 
+#: A claim with no reply after this long belongs to a worker that died: a retry may take it over.
+STALE_CLAIM_SECONDS = 10.0
+
+
 def claim_message(db: Database, key: str) -> bool:
-    """Record a delivery key; False if a worker already has it (WeChat retries up to 3 times)."""
+    """Record a delivery key; False if a live worker already has it (WeChat retries up to 3 times)."""
+    now = time.time()
     try:
         with db.conn:
-            db.execute("INSERT INTO processed_messages (key, at, reply) VALUES (?, ?, NULL)", [key, time.time()])
+            db.execute("INSERT INTO processed_messages (key, at, reply) VALUES (?, ?, NULL)", [key, now])
     except sqlite3.IntegrityError:
-        return False
+        with db.conn:
+            taken = db.execute(
+                "UPDATE processed_messages SET at = ? WHERE key = ? AND reply IS NULL AND at < ?",
+                [now, key, now - STALE_CLAIM_SECONDS],
+            )
+        return taken.rowcount == 1
     return True
 
 
