@@ -154,6 +154,33 @@ def test_events_that_need_no_answer_get_success(user, name, key):
     assert user.response.mimetype == "text/plain"
 
 
+def test_clarify_then_a_number_answers_that_option(user):
+    offered = user.send("共济").content
+    assert "1." in offered and "回复数字即可" in offered
+    first_option = offered.split("1. ", 1)[1].split("\n", 1)[0]
+    assert first_option.startswith("家庭共济") and "国家医保服务平台" in user.send("1").content
+
+
+def test_a_region_named_once_is_remembered_for_the_next_question(user):
+    user.send("我在太原上班")
+    assert "山西医保" in user.send(QUESTION).content
+
+
+def test_feedback_after_an_answer_is_stored(wechat_app, user):
+    user.send("亲情账户最多能加几个人")
+    assert "谢谢" in user.send("有用").content
+    who = user_hash(wechat_app.config["USER_HASH_SALT"], "wechat", user.openid)
+    rows = open_db(wechat_app.config["DATABASE"]).execute(
+        "SELECT faq_id, helpful FROM feedback WHERE user_hash = ?", [who]
+    )
+    assert rows.fetchall() == [("qinqing-limits", 1)]
+
+
+def test_every_reply_ends_with_the_local_rules_note(user):
+    for text in ("你好", QUESTION, "红烧肉怎么做", "共济"):
+        assert user.send(text).content.endswith("以参保地医保部门规定为准。")
+
+
 def test_tencents_sample_message_decrypts_and_is_answered(wechat_app, monkeypatch):
     monkeypatch.setitem(wechat_app.config, "WECHAT_TIMESTAMP_TOLERANCE", 0)  # the sample is from 2014
     body = f"<xml><ToUserName>{SAMPLE_ACCOUNT}</ToUserName><Encrypt>{SAMPLE_ENCRYPT}</Encrypt></xml>"
