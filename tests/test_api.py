@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from wechat_user import WeChatUser, wechat_config
 
 from app import create_app
 
@@ -98,14 +99,21 @@ def test_sessions_do_not_share_conversations(api):
     assert other["action"] != "answer" or other["faq_id"] != mine["options"][0]["faq_id"]
 
 
-def test_same_question_through_api_and_wechat_gives_the_same_faq(api_app):
-    from bot import Incoming
-
-    bot = api_app.extensions["bot"]
+def test_same_question_through_api_and_wechat_gives_the_same_faq(tmp_path):
+    app = create_app(wechat_config(tmp_path / "both.sqlite"))
+    kb = app.extensions["knowledge"].current()[0]
+    follower = WeChatUser(app.test_client(), openid="o_same_question")
     for text in ("孩子的医保怎么绑到我手机上", "亲情账户怎么解绑", "医保卡能借给我爸用吗"):
-        via_api = ask(api_app.test_client(), text)["faq_id"]
-        via_wechat = bot.respond(Incoming("wechat", "openid-x", text=text)).faq_id
-        assert via_api == via_wechat is not None
+        via_api = ask(app.test_client(), text)
+        via_wechat = follower.send(text).content
+        assert kb.faq(via_api["faq_id"]).answer.splitlines()[0] in via_wechat
+
+
+def test_healthz_is_503_when_the_knowledge_base_does_not_load(kb_dir, tmp_path):
+    (kb_dir / "replies.yaml").write_text("clarify: [", encoding="utf-8")
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "h.sqlite"), "KNOWLEDGE_DIR": str(kb_dir)})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["checks"]["knowledge"].startswith("not loaded")
 
 
 @pytest.mark.parametrize(
