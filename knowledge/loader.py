@@ -179,59 +179,46 @@ def _read_regions(reader: FileReader, entry: LineDict, what: str) -> dict[str, s
 
 def read_out_of_scope(path: Path, label: str) -> tuple[list[OutOfScopeTopic], list[Problem]]:
     """Topics the bot must refuse, each with example questions and an optional referral reply."""
-    reader, rows = _read_list_file(path, label)
-    topics = []
-    for row in rows:
-        what = f"out-of-scope topic '{row.get('id')}'"
-        if not reader.fields(row, OUT_OF_SCOPE_FIELDS, what):
-            continue
-        examples = reader.texts(row, "examples", what)
-        topics.append(
-            OutOfScopeTopic(
-                id=str(row["id"]),
-                name=reader.text(row, "name", what),
-                examples=tuple(reader.question(e) for e in examples),
-                reply=reader.text(row, "reply", what) or None,
-                source=reader.source(row),
-            )
+    reader, rows = _complete_rows(path, label, OUT_OF_SCOPE_FIELDS, "out-of-scope topic", "id")
+    topics = [
+        OutOfScopeTopic(
+            id=str(row["id"]),
+            name=reader.text(row, "name", what),
+            examples=tuple(reader.question(e) for e in reader.texts(row, "examples", what)),
+            reply=reader.text(row, "reply", what) or None,
+            source=reader.source(row),
         )
+        for row, what in rows
+    ]
     return topics, reader.problems
 
 
 def read_smalltalk(path: Path, label: str) -> tuple[list[SmalltalkIntent], list[Problem]]:
     """Greetings, thanks, help and the like."""
-    reader, rows = _read_list_file(path, label)
-    intents = []
-    for row in rows:
-        what = f"smalltalk intent '{row.get('id')}'"
-        if not reader.fields(row, SMALLTALK_FIELDS, what):
-            continue
-        intents.append(
-            SmalltalkIntent(
-                id=str(row["id"]),
-                phrases=tuple(p.strip() for p in reader.texts(row, "phrases", what)),
-                reply=reader.text(row, "reply", what),
-                source=reader.source(row),
-            )
+    reader, rows = _complete_rows(path, label, SMALLTALK_FIELDS, "smalltalk intent", "id")
+    intents = [
+        SmalltalkIntent(
+            id=str(row["id"]),
+            phrases=tuple(p.strip() for p in reader.texts(row, "phrases", what)),
+            reply=reader.text(row, "reply", what),
+            source=reader.source(row),
         )
+        for row, what in rows
+    ]
     return intents, reader.problems
 
 
 def read_regions(path: Path, label: str) -> tuple[list[Province], list[Problem]]:
     """The gazetteer: each province-level region with its other names and cities."""
-    reader, rows = _read_list_file(path, label)
-    provinces = []
-    for row in rows:
-        what = f"region '{row.get('province')}'"
-        if not reader.fields(row, PROVINCE_FIELDS, what):
-            continue
-        provinces.append(
-            Province(
-                name=reader.text(row, "province", what),
-                aliases=tuple(n.strip() for n in reader.texts(row, "names", what)),
-                cities=tuple(c.strip() for c in reader.texts(row, "cities", what)),
-            )
+    reader, rows = _complete_rows(path, label, PROVINCE_FIELDS, "region", "province")
+    provinces = [
+        Province(
+            name=reader.text(row, "province", what),
+            aliases=tuple(n.strip() for n in reader.texts(row, "names", what)),
+            cities=tuple(c.strip() for c in reader.texts(row, "cities", what)),
         )
+        for row, what in rows
+    ]
     return provinces, reader.problems
 
 
@@ -367,6 +354,19 @@ def read_topic_ids(path: Path, label: str) -> tuple[list[tuple[str, int]], list[
     """The topic list every knowledge base must cover (ids with their lines)."""
     reader, rows = _read_list_file(path, label)
     return [(str(row["id"]), row.line) for row in rows if "id" in row], reader.problems
+
+
+def _complete_rows(
+    path: Path, label: str, fields: dict[str, bool], kind: str, key: str
+) -> tuple[FileReader, list[tuple[LineDict, str]]]:
+    """The rows of a list file that have every required field, each with how messages name it."""
+    reader, rows = _read_list_file(path, label)
+    complete = []
+    for row in rows:
+        what = f"{kind} '{row.get(key)}'"
+        if reader.fields(row, fields, what):
+            complete.append((row, what))
+    return reader, complete
 
 
 def _read_list_file(path: Path, label: str) -> tuple[FileReader, list[LineDict]]:
