@@ -27,6 +27,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/match_latency.py
+	$(BIN)/python bench/http_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
