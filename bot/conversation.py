@@ -34,11 +34,12 @@ class Conversation:
         self.replies = Replies(kb)
 
     def turn(self, incoming: Incoming, state: State) -> Turn:
-        """The reply to one message; on paged channels a reply too long for one message is split into pages."""
+        """The reply to one message, ending with the local-rules note; on paged channels, split into pages."""
         turn = self._turn(incoming, state)
-        if not incoming.paged or turn.reply.text is None or turn.reply.action == "page":
+        if turn.reply.text is None or turn.reply.action == "page":
             return turn
-        pages = paginate(turn.reply.text, self.replies.fill("page_footer"))
+        text = self.replies.with_policy_note(turn.reply.text)
+        pages = paginate(text, self.replies.fill("page_footer")) if incoming.paged else [text]
         turn.state.pages = pages[1:]
         return Turn(replace(turn.reply, text=pages[0]), turn.state, turn.match)
 
@@ -91,7 +92,7 @@ class Conversation:
             state.options = options
             text = self.replies.fill("clarify_buttons") if incoming.buttons else self.replies.clarify(options)
             reply = Reply(
-                self.replies.with_policy_note(text),
+                text,
                 "clarify",
                 region=state.region,
                 score=match.score,
@@ -102,9 +103,9 @@ class Conversation:
             if match.intent is None and match.region and state.last_faq_id:
                 # Only a place name, right after an answer: give that answer again with the local note.
                 return self._answer(state.last_faq_id, incoming, state, match)
-            text = self.replies.with_policy_note(self.replies.smalltalk(match.intent))
+            text = self.replies.smalltalk(match.intent)
             return Turn(Reply(text, "smalltalk", region=state.region, extra={"intent": match.intent}), state, match)
-        text = self.replies.with_policy_note(self.replies.fallback(match.intent))
+        text = self.replies.fallback(match.intent)
         return Turn(Reply(text, "fallback", region=state.region, score=match.score), state, match)
 
     def _answer(self, faq_id: str, incoming: Incoming, state: State, match: Match | None = None) -> Turn:
@@ -114,7 +115,7 @@ class Conversation:
             answer += "\n\n" + self.replies.fill("feedback_prompt")
         state.last_faq_id, state.options = faq_id, []
         reply = Reply(
-            self.replies.with_policy_note(answer),
+            answer,
             "answer",
             faq_id=faq_id,
             region=state.region,
@@ -140,9 +141,7 @@ class Conversation:
         if state.last_faq_id is None:
             return self._say(self.replies.fill("feedback_nothing"), "command", state)
         text = self.replies.fill("feedback_thanks" if helpful else "feedback_sorry")
-        reply = Reply(
-            self.replies.with_policy_note(text), "feedback", faq_id=state.last_faq_id, extra={"helpful": helpful}
-        )
+        reply = Reply(text, "feedback", faq_id=state.last_faq_id, extra={"helpful": helpful})
         return Turn(reply, state)
 
     def _menu(self, incoming: Incoming, state: State) -> Turn:
@@ -156,7 +155,7 @@ class Conversation:
         return self._answer(target, incoming, state)
 
     def _say(self, text: str, action: str, state: State) -> Turn:
-        return Turn(Reply(self.replies.with_policy_note(text), action, region=state.region), state)
+        return Turn(Reply(text, action, region=state.region), state)
 
     def _options(self, faq_ids: list[str]) -> tuple[Option, ...]:
         return tuple(Option(f, self.kb.faq(f).title) for f in faq_ids if self.kb.faq(f))

@@ -52,7 +52,7 @@ def lint_command(directory: str | None) -> None:
 def ask_command(question: str, explain: bool) -> None:
     """Print the reply a new user would see for QUESTION (nothing is recorded)."""
     kb, matcher = _serving()
-    turn = Conversation(kb, matcher).turn(Incoming("cli", "operator", text=question), State())
+    turn = Conversation(kb, matcher).turn(Incoming("cli", "operator", text=question, paged=False), State())
     click.echo(turn.reply.text or "(no reply)")
     if explain and turn.match is not None:
         click.echo("\n" + "-" * 40)
