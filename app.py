@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import handlers
 import knowledge
@@ -60,6 +61,9 @@ SETTINGS = (
     Setting("SESSION_TTL", 1800, "Seconds of silence after which a user's conversation state is forgotten"),
     Setting("SECRET_KEY", "", "Signs mini-program session ids; empty = generated once into `instance/secret_key`"),
     Setting("USER_HASH_SALT", "", "Salt for hashing user ids in the records; empty = generated once into `instance/`"),
+    Setting(
+        "PROXY_HOPS", 0, "Reverse proxies in front (nginx = 1): client IPs for rate limits come from X-Forwarded-For"
+    ),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),
     Setting("LOG_LEVEL", "INFO", "Python logging level"),
 )
@@ -95,6 +99,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(app, "secret_key")
+    if app.config["PROXY_HOPS"]:
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     handlers.register(app)
     return app
 

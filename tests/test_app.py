@@ -50,3 +50,12 @@ def test_access_logs_drop_query_strings():
     )
     drop_query_strings(record)
     assert "oSecret" not in record.getMessage() and "POST /wechat?… HTTP/1.1" in record.getMessage()
+
+
+def test_behind_a_proxy_rate_limits_count_the_forwarded_client(tmp_path):
+    app = create_app({"DATABASE": str(tmp_path / "p.sqlite"), "PROXY_HOPS": 1, "API_RATE_LIMIT_PER_IP": 1})
+    client = app.test_client()
+    first = client.get("/api/v1/popular", headers={"X-Forwarded-For": "203.0.113.1"})
+    other = client.get("/api/v1/popular", headers={"X-Forwarded-For": "203.0.113.2"})
+    again = client.get("/api/v1/popular", headers={"X-Forwarded-For": "203.0.113.1"})
+    assert (first.status_code, other.status_code, again.status_code) == (200, 200, 429)
