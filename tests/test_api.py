@@ -199,6 +199,7 @@ def test_rate_limit_per_session_answers_429_with_retry_after(tmp_path):
             "TESTING": True,
             "DATABASE": str(tmp_path / "r.sqlite"),
             "API_RATE_LIMIT_PER_SESSION": 2,
+            "API_RATE_WINDOW": 3600,
             "KNOWLEDGE_RELOAD_SECONDS": 0,
         }
     )
@@ -217,6 +218,7 @@ def test_rate_limit_per_ip(tmp_path):
             "TESTING": True,
             "DATABASE": str(tmp_path / "r.sqlite"),
             "API_RATE_LIMIT_PER_IP": 3,
+            "API_RATE_WINDOW": 3600,
             "KNOWLEDGE_RELOAD_SECONDS": 0,
         }
     )

@@ -53,7 +53,9 @@ def test_access_logs_drop_query_strings():
 
 
 def test_behind_a_proxy_rate_limits_count_the_forwarded_client(tmp_path):
-    app = create_app({"DATABASE": str(tmp_path / "p.sqlite"), "PROXY_HOPS": 1, "API_RATE_LIMIT_PER_IP": 1})
+    app = create_app(
+        {"DATABASE": str(tmp_path / "p.sqlite"), "PROXY_HOPS": 1, "API_RATE_LIMIT_PER_IP": 1, "API_RATE_WINDOW": 3600}
+    )
     client = app.test_client()
     first = client.get("/api/v1/popular", headers={"X-Forwarded-For": "203.0.113.1"})
     other = client.get("/api/v1/popular", headers={"X-Forwarded-For": "203.0.113.2"})
