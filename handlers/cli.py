@@ -24,11 +24,23 @@ DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev.jsonl
 faq = AppGroup("faq", help="Check, try and evaluate the FAQ knowledge base.")
 
 
-def _serving() -> tuple[knowledge.KnowledgeBase, Matcher]:
+def _serving(directory: str | None = None) -> tuple[knowledge.KnowledgeBase, Matcher]:
+    """The served knowledge base, or a copy in `directory` an operator wants to try before publishing it."""
     try:
-        return current_app.extensions["knowledge"].current()
+        if directory is None:
+            return current_app.extensions["knowledge"].current()
+        kb = knowledge.load(directory)
+        return kb, Matcher(kb, current_app.extensions["knowledge"].thresholds)
     except knowledge.KnowledgeError as exc:
         raise click.ClickException(f"the knowledge base does not load:\n{exc}") from None
+
+
+knowledge_option = click.option(
+    "--knowledge",
+    "directory",
+    type=click.Path(exists=True, file_okay=False),
+    help="Try a copy of the knowledge folder instead of the one being served.",
+)
 
 
 @faq.command("lint")
@@ -49,9 +61,10 @@ def lint_command(directory: str | None) -> None:
 @faq.command("ask")
 @click.argument("question")
 @click.option("--explain", is_flag=True, help="Show tokens, candidates with their signals and the decision.")
-def ask_command(question: str, explain: bool) -> None:
+@knowledge_option
+def ask_command(question: str, explain: bool, directory: str | None) -> None:
     """Print the reply a new user would see for QUESTION (nothing is recorded)."""
-    kb, matcher = _serving()
+    kb, matcher = _serving(directory)
     turn = Conversation(kb, matcher).turn(Incoming("cli", "operator", text=question, paged=False), State())
     click.echo(turn.reply.text or "(no reply)")
     if explain and turn.match is not None:
@@ -92,9 +105,10 @@ def match_json(item_id, match: Match) -> dict:
 
 
 @faq.command("match")
-def match_command() -> None:
+@knowledge_option
+def match_command(directory: str | None) -> None:
     """Read JSON lines {"id", "q"} on stdin; write one JSON line per input, in order."""
-    _, matcher = _serving()
+    _, matcher = _serving(directory)
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue
@@ -125,9 +139,10 @@ def unanswered_command(limit: int) -> None:
 @faq.command("eval")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--baseline/--no-baseline", default=True, help="Also score the plain WRatio baseline.")
-def eval_command(file: str | None, baseline: bool) -> None:
+@knowledge_option
+def eval_command(file: str | None, baseline: bool, directory: str | None) -> None:
     """Score the matcher on a labelled JSONL set (default: tests/data/dev.jsonl) and list every miss."""
-    kb, matcher = _serving()
+    kb, matcher = _serving(directory)
     items = read_labelled(file or DEV_SET)
     report = evaluate(matcher.match, items)
     reports = {"matcher": report}

@@ -84,3 +84,18 @@ def test_unanswered_lists_what_users_asked_most_often(app, runner):
     lines = runner.invoke(args=["faq", "unanswered"]).output.splitlines()
     assert "2×" in lines[0] and "公积金怎么提取" in lines[0]
     assert "红烧肉怎么做" in lines[1]
+
+
+def test_ask_can_try_an_edited_copy_before_it_is_published(runner, kb_dir):
+    faq = kb_dir / "faqs" / "general.yaml"
+    faq.write_text(
+        faq.read_text(encoding="utf-8").replace("      - ", "      - 医保卡能不能借给邻居用\n      - ", 1), "utf-8"
+    )
+    result = runner.invoke(args=["faq", "ask", "--knowledge", str(kb_dir), "--explain", "医保卡能不能借给邻居用"])
+    assert result.exit_code == 0 and "via “医保卡能不能借给邻居用”" in result.output
+
+
+def test_ask_on_a_broken_copy_says_what_is_wrong(runner, kb_dir):
+    (kb_dir / "menu.yaml").write_text("popular: [", encoding="utf-8")
+    result = runner.invoke(args=["faq", "ask", "--knowledge", str(kb_dir), "共济"])
+    assert result.exit_code == 1 and "menu.yaml:1: YAML syntax error" in result.output
