@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 RETRY_WAIT_SECONDS = 4.5
 #: Delivery keys older than this are forgotten; WeChat retries within about 15 seconds.
 DELIVERY_KEY_SECONDS = 24 * 3600
+#: Tries at one turn when other messages of the same user keep saving their state first.
+TURN_ATTEMPTS = 3
 #: How often one process sweeps expired sessions and old delivery keys.
 HOUSEKEEPING_SECONDS = 600
 
@@ -89,9 +91,7 @@ class Bot:
         session_key = f"{incoming.channel}:{who}"
         try:
             self._housekeeping()
-            state = self.sessions.load(self.db, session_key)
-            turn = self.conversation().turn(incoming, state)
-            self.sessions.save(self.db, session_key, turn.state)
+            turn = self._turn(incoming, session_key)
             self._record(incoming, who, turn, (time.perf_counter() - started) * 1000)
             return turn.reply
         # One broad except at the turn boundary: whatever fails inside a turn, the user gets a polite
@@ -99,6 +99,16 @@ class Bot:
         except Exception:
             log.exception("turn_failed: channel=%s user=%s kind=%s", incoming.channel, who, incoming.kind)
             return self._error_reply()
+
+    def _turn(self, incoming: Incoming, session_key: str) -> Turn:
+        """Load, think, save; if another message of the same user saved in between, think again on its state."""
+        for _ in range(TURN_ATTEMPTS):
+            state, version = self.sessions.load(self.db, session_key)
+            turn = self.conversation().turn(incoming, state)
+            if self.sessions.save(self.db, session_key, turn.state, version):
+                return turn
+        log.warning("turn_state_not_saved: %d concurrent messages kept winning", TURN_ATTEMPTS)
+        return turn
 
     def _record(self, incoming: Incoming, who: str, turn: Turn, latency_ms: float) -> None:
         reply = turn.reply

@@ -26,22 +26,33 @@ class SessionStore:
     def __init__(self, ttl: float):
         self.ttl = ttl
 
-    def load(self, db: Database, key: str) -> State:
+    def load(self, db: Database, key: str) -> tuple[State, float | None]:
+        """The user's state and its version (None for a user never seen), for `save` to check."""
         row = db.execute("SELECT state, updated_at FROM sessions WHERE key = ?", [key]).fetchone()
-        if row is None or time.time() - row[1] > self.ttl:
-            return State()
+        if row is None:
+            return State(), None
+        if time.time() - row[1] > self.ttl:
+            return State(), row[1]
         try:
-            return State(**json.loads(row[0]))
+            return State(**json.loads(row[0])), row[1]
         except (TypeError, ValueError):
-            return State()
+            return State(), row[1]
 
-    def save(self, db: Database, key: str, state: State) -> None:
+    def save(self, db: Database, key: str, state: State, version: float | None) -> bool:
+        """Store the state unless another message of the same user saved first (then False: redo the turn)."""
+        text, now = json.dumps(asdict(state), ensure_ascii=False), time.time()
         with db.conn:
-            db.execute(
-                "INSERT INTO sessions (key, state, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                [key, json.dumps(asdict(state), ensure_ascii=False), time.time()],
-            )
+            if version is None:
+                cursor = db.execute(
+                    "INSERT INTO sessions (key, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
+                    [key, text, now],
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE sessions SET state = ?, updated_at = ? WHERE key = ? AND updated_at = ?",
+                    [text, now, key, version],
+                )
+        return cursor.rowcount == 1
 
     def expire(self, db: Database) -> None:
         with db.conn:

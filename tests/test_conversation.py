@@ -147,3 +147,22 @@ def test_more_sends_the_next_page_of_a_long_reply(kb_dir, tmp_path):
     second = user.say("更多")
     assert second.action == "page" and "补充6" + "：" in first.text + second.text
     assert user.say("更多").action == "command"  # nothing left: says so
+
+
+def test_a_message_that_raced_another_of_the_same_user_is_redone_on_the_newer_state(bot, monkeypatch):
+    """Two messages at once (a double tap): the second to save thinks again, so no choice or page is lost."""
+    user = User(bot)
+    options = user.say("共济").options
+    real_turn = bot.conversation().turn
+    raced = []
+
+    def turn_with_a_race(incoming, state):
+        if not raced:
+            raced.append(True)
+            bot.respond(Incoming("wechat", "openid-1", text="2"))  # the same user, saving first
+        return real_turn(incoming, state)
+
+    monkeypatch.setattr(bot.conversation(), "turn", turn_with_a_race)
+    reply = user.say("更多")
+    assert reply.action == "command"  # "更多" was thought again on the state "2" left: nothing more to send
+    assert user.say("有用").faq_id == options[1].faq_id  # and the choice "2" made is still remembered
