@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 #: How much each signal counts.
-WEIGHTS = {"overlap": 0.4, "chars": 0.25, "coverage": 0.1, "centroid": 0.25}
+WEIGHTS = {"overlap": 9 / 24, "chars": 4 / 24, "coverage": 4 / 24, "centroid": 7 / 24}
 #: Score factor for an entry about one product (亲情账户) when the question names only the other (共济).
 SUBJECT_MISMATCH = 0.85
 #: Weight of a word no entry uses, relative to the rarest known word.
