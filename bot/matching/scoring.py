@@ -99,9 +99,6 @@ class Scorer:
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_weight)
 
-    def is_known(self, token: str) -> bool:
-        return token in self.idf
-
     def score(self, tokens: tuple[str, ...]) -> list[Scored]:
         """Every entry that shares a word with the question, best first."""
         query = frozenset(tokens)
