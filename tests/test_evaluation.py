@@ -1,7 +1,9 @@
 """Regression: the dev set must stay at the targets (issue 3), and beat the plain baseline clearly."""
 
+import re
 from pathlib import Path
 
+import opencc
 import pytest
 
 from bot.matching.baseline import BaselineMatcher
@@ -52,3 +54,26 @@ def test_independent_probe_set_stays_close_to_the_targets(matcher):
     assert probe.top1 >= 0.9
     assert probe.confident_wrong <= 0.05
     assert probe.false_accept <= 0.05
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(lambda q, to_traditional: to_traditional(q), id="traditional characters"),
+        pytest.param(
+            lambda q, to_traditional: "请问一下" + re.sub(r"[，。？！、,.?!]", "", q) + "谢谢",
+            id="fillers, no punctuation",
+        ),
+        pytest.param(lambda q, to_traditional: _full_width(q), id="full-width letters and digits"),
+    ],
+)
+def test_surface_variants_of_a_question_get_the_same_outcome(matcher, variant):
+    """How a question is typed (script, width, punctuation, politeness) must not change what it gets."""
+    to_traditional = opencc.OpenCC("s2t").convert
+    for item in read_labelled(DEV):
+        original, varied = matcher.match(item.q), matcher.match(variant(item.q, to_traditional))
+        assert (varied.action, varied.faq_id) == (original.action, original.faq_id), item.q
