@@ -150,6 +150,8 @@ def eval_command(file: str | None, baseline: bool, directory: str | None) -> Non
         reports["baseline (WRatio)"] = evaluate(BaselineMatcher(kb).match, items)
     click.echo(f"{len(items)} questions: {len(report.in_scope)} in scope, {len(report.out_of_scope)} out of scope\n")
     click.echo(_figures_table(reports))
+    kinds = ", ".join(f"{kind} {good}/{total}" for kind, (good, total) in report.by_kind().items())
+    click.echo(f"\nby kind (answered right in scope, not answered out of scope): {kinds}")
     misses = report.misses()
     click.echo(f"\nmisses ({len(misses)}):")
     for outcome in misses:

@@ -69,6 +69,7 @@ def test_eval_prints_every_figure_and_the_misses(runner):
         "out-of-scope false-accept",
         "region accuracy",
         "baseline (WRatio)",
+        "by kind",
         "misses",
     ):
         assert label in result.output

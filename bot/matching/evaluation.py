@@ -90,6 +90,16 @@ class Report:
         """Everything that was not the best outcome: wrong, clarified or refused in scope; accepted out of scope."""
         return [o for o in self.outcomes if (o.in_scope and not o.correct) or o.false_accept]
 
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        """Per kind of question: (how many got the best outcome, how many there are)."""
+        counts: dict[str, list[int]] = {}
+        for outcome in self.outcomes:
+            good = outcome.correct if outcome.in_scope else not outcome.false_accept
+            tally = counts.setdefault(outcome.item.kind, [0, 0])
+            tally[0] += good
+            tally[1] += 1
+        return {kind: (good, total) for kind, (good, total) in sorted(counts.items())}
+
     def figures(self) -> dict[str, float]:
         return {
             "top1": self.top1,
