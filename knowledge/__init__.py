@@ -104,7 +104,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         stopwords=part(read_word_list, "stopwords.txt", []),
         fillers=part(read_word_list, "fillers.txt", []),
         anchors=part(read_word_list, "anchors.txt", []),
-        provinces=part(read_regions, "regions.yaml", []),
+        regions=part(read_regions, "regions.yaml", ([], None)),
     )
     popular, menu = part(read_menu, "menu.yaml", ((), {}))
     kb = KnowledgeBase(

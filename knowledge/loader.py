@@ -208,9 +208,20 @@ def read_smalltalk(path: Path, label: str) -> tuple[list[SmalltalkIntent], list[
     return intents, reader.problems
 
 
-def read_regions(path: Path, label: str) -> tuple[list[Province], list[Problem]]:
-    """The gazetteer: each province-level region with its other names and cities."""
-    reader, rows = _complete_rows(path, label, PROVINCE_FIELDS, "region", "province")
+def read_regions(path: Path, label: str) -> tuple[tuple[list[Province], str | None], list[Problem]]:
+    """The gazetteer: each province-level region with its other names and cities; the word two places stand for."""
+    data, problems = read_yaml(path, label)
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    top = reader.mapping(data, 1, "the region file") if data is not None else None
+    if top is None:
+        return ([], None), reader.problems
+    reader.fields(top, {"provinces": True, "two_places": False}, "the region file")
+    rows = []
+    for item in reader.items(top.get("provinces", []), top.line, "'provinces'"):
+        row = reader.mapping(item, top.line, "each province")
+        if row is not None and reader.fields(row, PROVINCE_FIELDS, f"region '{row.get('province')}'"):
+            rows.append((row, f"region '{row.get('province')}'"))
     provinces = [
         Province(
             name=reader.text(row, "province", what),
@@ -219,7 +230,7 @@ def read_regions(path: Path, label: str) -> tuple[list[Province], list[Problem]]
         )
         for row, what in rows
     ]
-    return provinces, reader.problems
+    return (provinces, reader.text(top, "two_places", "the region file") or None), reader.problems
 
 
 def read_synonyms(path: Path, label: str) -> tuple[dict[str, str], list[Problem]]:
@@ -395,7 +406,8 @@ def _text_lines(path: Path, label: str, problems: list[Problem]):
             yield number, line
 
 
-def make_lexicon(user_words, synonyms, stopwords, fillers, anchors, provinces) -> Lexicon:
+def make_lexicon(user_words, synonyms, stopwords, fillers, anchors, regions) -> Lexicon:
+    provinces, two_places = regions
     return Lexicon(
         user_words=tuple(user_words),
         synonyms=dict(synonyms),
@@ -403,4 +415,5 @@ def make_lexicon(user_words, synonyms, stopwords, fillers, anchors, provinces) -
         fillers=tuple(sorted(set(fillers), key=len, reverse=True)),
         anchors=frozenset(synonyms.get(word, word) for word in anchors),
         provinces=tuple(provinces),
+        two_places=synonyms.get(two_places, two_places) if two_places else None,
     )

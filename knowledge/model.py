@@ -90,6 +90,7 @@ class Lexicon:
     fillers: tuple[str, ...]
     anchors: frozenset[str]
     provinces: tuple[Province, ...]
+    two_places: str | None = None  # the word a message naming two different places counts as saying
 
 
 @dataclass(frozen=True)

@@ -30,3 +30,10 @@ def test_no_region_when_none_is_named(matcher):
 
 def test_place_names_are_not_scored_as_words(matcher):
     assert "杭州" not in matcher.analyzer.analyze("杭州家庭共济怎么开通").tokens
+
+
+def test_two_different_places_read_as_a_question_across_regions(matcher):
+    """ "我在苏州，我爸在南京" says the family lives apart, whatever else the question says."""
+    assert "异地" in matcher.analyzer.analyze("我在苏州，我爸在南京，能共济吗").tokens
+    assert "异地" not in matcher.analyzer.analyze("我在苏州，能共济吗").tokens
+    assert matcher.match("我在苏州，我爸在南京，能共济吗").faq_id == "gongji-cross-region"

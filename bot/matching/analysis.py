@@ -55,6 +55,8 @@ class Analyzer:
         mentions = self.regions.find_all(normalized)
         rest, intent = self.smalltalk.peel(self.regions.remove(normalized, mentions))
         clauses = [self.segmenter.cut(clause) for clause in strip_phrases(rest, self.lexicon.fillers).split()]
+        if len({m.place for m in mentions}) > 1 and self.lexicon.two_places:
+            clauses.append([self.lexicon.two_places])  # "我在苏州，我爸在南京": a question across regions
         heard = None
         if homophones:
             readings = [self.homophones.read(words) for words in clauses]
