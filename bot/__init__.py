@@ -74,6 +74,10 @@ class Bot:
         who = user_hash(self.salt, channel, user_id)
         records.record_feedback(self.db, channel=channel, user_hash=who, faq_id=faq_id, helpful=helpful)
 
+    def same_content_as_before(self, key: str, fingerprint: str) -> bool:
+        """False when a signed request is replayed with other content (a signature that does not cover it)."""
+        return records.same_content_as_before(self.db, key, fingerprint)
+
     def allow(self, key: str, limit: int, window: float) -> float:
         """Count one request for `key`; 0 if within `limit` per `window` seconds, else seconds to wait."""
         return records.count_request(self.db, key, limit, window)

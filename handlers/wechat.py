@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import logging
 import secrets
@@ -67,8 +68,11 @@ def receive():
         message = wechat_xml.read_message(_decrypt(crypto))
     elif encrypt_type == "raw":
         crypto = None
-        _check_signature(request.args.get("signature"))
-        message = wechat_xml.read_message(_body())
+        signature = request.args.get("signature")
+        _check_signature(signature)
+        body = _body()
+        _refuse_replay_with_another_body(signature, body)
+        message = wechat_xml.read_message(body)
     else:
         raise Rejected(400, "unknown encrypt_type")
     incoming = wechat_xml.to_incoming(message)
@@ -106,6 +110,16 @@ def _check_signature(signature: str | None, *signed: str) -> None:
     tolerance = int(current_app.config["WECHAT_TIMESTAMP_TOLERANCE"])
     if tolerance and not (timestamp.isdigit() and abs(time.time() - int(timestamp)) <= tolerance):
         raise Rejected(403, "timestamp outside the replay window")
+
+
+def _refuse_replay_with_another_body(signature: str, body: bytes) -> None:
+    """Plaintext mode signs the query, not the body: a signed query seen before must come with the same body.
+
+    WeChat's own retries resend the same body, so they pass (and get the stored reply by MsgId).
+    """
+    key = f"wechat:{request.args.get('timestamp')}:{request.args.get('nonce')}:{signature}"
+    if not current_app.extensions["bot"].same_content_as_before(key, hashlib.sha256(body).hexdigest()):
+        raise Rejected(403, "signed query replayed with another body")
 
 
 def _body() -> bytes:

@@ -40,4 +40,11 @@ def test_migrations_are_recorded_and_safe_to_apply_again(tmp_path):
     open_db(tmp_path / "r.sqlite")
     db = open_db(tmp_path / "r.sqlite")
     names = [row["name"] for row in db["_sqlite_migrations"].rows]
-    assert names == ["create_records", "create_rate_limits"]
+    assert names == ["create_records", "create_rate_limits", "create_signed_requests"]
+
+
+def test_a_signed_request_key_keeps_the_content_it_first_came_with(tmp_path):
+    db = open_db(tmp_path / "r.sqlite")
+    assert records.same_content_as_before(db, "wechat:1:2:sig", "body-a") is True
+    assert records.same_content_as_before(db, "wechat:1:2:sig", "body-a") is True
+    assert records.same_content_as_before(db, "wechat:1:2:sig", "body-b") is False

@@ -375,6 +375,16 @@ def test_an_unexpected_failure_is_a_logged_503_not_a_500(wechat_app, user, monke
     assert ANSWER in user.send(QUESTION).content
 
 
+def test_a_signed_plaintext_query_cannot_be_replayed_with_another_body(user):
+    """Plaintext mode signs the query only: replaying it with a forged body is refused, a true retry is not."""
+    first = user.delivery(message_xml(user.account, user.openid, "text", {"Content": QUESTION}, 7001), "plain")
+    assert user.post(first).status_code == 200
+    forged_xml = message_xml(user.account, "o_someone_else", "text", {"Content": "共济"}, 7002)
+    forged = dataclasses.replace(first, body=forged_xml.encode("utf-8"))
+    assert user.post(forged).status_code == 403
+    assert user.post(first).status_code == 200  # WeChat's own retry: same query, same body
+
+
 def test_the_body_limit_is_flasks_64_kb(wechat_app):
     assert wechat_app.config["MAX_CONTENT_LENGTH"] == 64 * 1024
 

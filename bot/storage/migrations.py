@@ -48,3 +48,9 @@ def create_records(db: Database) -> None:
 def create_rate_limits(db: Database) -> None:
     """Request counts per client and time window, shared by every worker."""
     db["rate_limits"].create({"key": str, "window_start": float, "hits": int}, pk="key", if_not_exists=True)
+
+
+@migrations()
+def create_signed_requests(db: Database) -> None:
+    """Each signed request's body fingerprint: the same signature may not carry another body."""
+    db["signed_requests"].create({"key": str, "at": float, "fingerprint": str}, pk="key", if_not_exists=True)

@@ -103,10 +103,22 @@ def wait_for_reply(db: Database, key: str, timeout: float, interval: float = 0.0
         time.sleep(interval)
 
 
+def same_content_as_before(db: Database, key: str, fingerprint: str) -> bool:
+    """Remember what a signed request carried; False if the same signature came before with other content."""
+    with db.conn:
+        db.execute(
+            "INSERT INTO signed_requests (key, at, fingerprint) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
+            [key, time.time(), fingerprint],
+        )
+        row = db.execute("SELECT fingerprint FROM signed_requests WHERE key = ?", [key]).fetchone()
+    return row[0] == fingerprint
+
+
 def forget_before(db: Database, cutoff: float) -> None:
-    """Drop delivery keys and rate-limit windows older than anyone could still need."""
+    """Drop delivery keys, signed-request fingerprints and rate-limit windows older than anyone could need."""
     with db.conn:
         db.execute("DELETE FROM processed_messages WHERE at < ?", [cutoff])
+        db.execute("DELETE FROM signed_requests WHERE at < ?", [cutoff])
         db.execute("DELETE FROM rate_limits WHERE window_start < ?", [cutoff])
 
 
