@@ -136,6 +136,16 @@ def unanswered_command(limit: int) -> None:
         click.echo(f"{row['times']:>4}×  {row['last_asked']}  closest: {closest:<28} {row['question']}")
 
 
+@faq.command("feedback")
+def feedback_command() -> None:
+    """Per FAQ, how often users said 有用 / 没用 (buttons or typed), the most disliked first."""
+    rows = records.feedback_summary(open_db(current_app.config["DATABASE"]))
+    if not rows:
+        click.echo("no feedback recorded")
+    for row in rows:
+        click.echo(f"{row['faq_id']:<30} 有用 {row['helpful']:>4}  没用 {row['unhelpful']:>4}  last {row['last_at']}")
+
+
 @faq.command("eval")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--baseline/--no-baseline", default=True, help="Also score the plain WRatio baseline.")

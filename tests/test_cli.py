@@ -100,3 +100,13 @@ def test_ask_on_a_broken_copy_says_what_is_wrong(runner, kb_dir):
     (kb_dir / "menu.yaml").write_text("popular: [", encoding="utf-8")
     result = runner.invoke(args=["faq", "ask", "--knowledge", str(kb_dir), "共济"])
     assert result.exit_code == 1 and "menu.yaml:1: YAML syntax error" in result.output
+
+
+def test_feedback_lists_the_most_disliked_answers_first(app, runner):
+    bot = app.extensions["bot"]
+    bot.feedback("api", "u1", "qinqing-limits", True)
+    bot.feedback("api", "u2", "gongji-who", False)
+    bot.feedback("api", "u3", "gongji-who", False)
+    lines = runner.invoke(args=["faq", "feedback"]).output.splitlines()
+    assert lines[0].startswith("gongji-who") and "没用    2" in lines[0]
+    assert lines[1].startswith("qinqing-limits") and "有用    1" in lines[1]

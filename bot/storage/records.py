@@ -146,3 +146,13 @@ def count_request(db: Database, key: str, limit: int, window: float) -> float:
         )
         hits = db.execute("SELECT hits FROM rate_limits WHERE key = ?", [key]).fetchone()[0]
     return 0.0 if hits <= limit else max(start + window - now, 0.001)
+
+
+def feedback_summary(db: Database) -> list[dict]:
+    """Per FAQ: how often users said 有用 and 没用, the most disliked first."""
+    return list(
+        db.query(
+            "SELECT faq_id, SUM(helpful) AS helpful, SUM(1 - helpful) AS unhelpful, MAX(at) AS last_at "
+            "FROM feedback GROUP BY faq_id ORDER BY unhelpful DESC, helpful ASC, faq_id"
+        )
+    )
