@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import asdict
@@ -12,7 +13,7 @@ from .knowledge_source import KnowledgeSource
 from .messages import Incoming, Option, Reply
 from .privacy import mask, user_hash
 from .session import SessionStore
-from .storage import open_db, records
+from .storage import StorageError, open_db, records
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,14 @@ class Bot:
         if db is None:
             db = self._local.db = open_db(self.database)
         return db
+
+    def database_answers(self) -> bool:
+        """A query on this thread's connection works (for /healthz; no new connection per probe)."""
+        try:
+            self.db.execute("SELECT 1")
+        except (StorageError, sqlite3.Error):
+            return False
+        return True
 
     def conversation(self) -> Conversation:
         kb, matcher = self.knowledge.current()

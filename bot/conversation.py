@@ -78,13 +78,12 @@ class Conversation:
 
     def _question(self, incoming: Incoming, state: State) -> Turn:
         match = self.matcher.match(incoming.text)
+        # A new question starts afresh but for where the user is: named now, set by the client, or remembered.
+        state = self._with_region(
+            incoming, State(region=state.region, place=state.place, last_faq_id=state.last_faq_id)
+        )
         if match.region:
-            region, place = match.region, match.place
-        elif incoming.region:
-            region, place = incoming.region, incoming.region
-        else:
-            region, place = state.region, state.place
-        state = State(region=region, place=place, last_faq_id=state.last_faq_id)
+            state.region, state.place = match.region, match.place
         if match.action == "answer":
             return self._answer(match.faq_id, incoming, state, match)
         if match.action == "clarify":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from bot.storage import StorageError, open_db
 from knowledge import KnowledgeError
 
 blueprint = Blueprint("health", __name__)
@@ -18,10 +17,6 @@ def healthz():
         checks["knowledge"] = f"{len(kb.faqs)} FAQs"
     except KnowledgeError as exc:
         checks["knowledge"] = f"not loaded: {len(exc.problems)} problems"
-    try:
-        open_db(current_app.config["DATABASE"]).execute("select 1")
-        checks["database"] = "ok"
-    except StorageError:
-        checks["database"] = "unreachable"
+    checks["database"] = "ok" if current_app.extensions["bot"].database_answers() else "unreachable"
     healthy = checks["database"] == "ok" and not checks["knowledge"].startswith("not")
     return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503
