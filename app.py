@@ -16,7 +16,7 @@ import handlers
 import knowledge
 from bot import Bot
 from bot.knowledge_source import KnowledgeSource
-from bot.matching import Thresholds
+from bot.matching import Policy
 from bot.storage import open_db
 
 _QUERY = re.compile(r"\?[^ \"]*")
@@ -28,14 +28,21 @@ class Setting(NamedTuple):
     help: str
 
 
-_T = Thresholds()
+_P = Policy()
 SETTINGS = (
     Setting("KNOWLEDGE_DIR", "", "Folder of the FAQ files; empty = the project's `knowledge/`"),
     Setting("KNOWLEDGE_RELOAD_SECONDS", 5.0, "How often to look for edited FAQ files and reload them; 0 = never"),
     Setting("DATABASE", "", "SQLite file; empty = `instance/bot.sqlite`"),
-    Setting("MATCH_ANSWER_THRESHOLD", _T.answer, "Score the best FAQ needs to be answered outright"),
-    Setting("MATCH_MARGIN", _T.margin, "How far the best FAQ must lead the runner-up to be answered"),
-    Setting("MATCH_CLARIFY_THRESHOLD", _T.clarify, "Below this score the bot falls back instead of offering options"),
+    Setting(
+        "MATCH_WRONG_ANSWER_TARGET",
+        _P.wrong_answer_target,
+        "Share of held-out questions the bot may answer with the wrong FAQ; the answer threshold is learned to meet it",
+    ),
+    Setting(
+        "MATCH_CLARIFY_PROBABILITY",
+        _P.clarify,
+        "Below this probability that the best FAQ is right, the bot falls back instead of offering options",
+    ),
     Setting("WECHAT_TOKEN", "", "Token from the WeChat console (基本配置); `/wechat` answers 503 while empty"),
     Setting(
         "WECHAT_AES_KEY", "", "EncodingAESKey (43 characters) for compatible and safe mode; empty = plaintext only"
@@ -86,14 +93,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     source = KnowledgeSource(
         app.config["KNOWLEDGE_DIR"],
-        Thresholds(
-            answer=float(app.config["MATCH_ANSWER_THRESHOLD"]),
-            margin=float(app.config["MATCH_MARGIN"]),
-            clarify=float(app.config["MATCH_CLARIFY_THRESHOLD"]),
+        Policy(
+            wrong_answer_target=float(app.config["MATCH_WRONG_ANSWER_TARGET"]),
+            clarify=float(app.config["MATCH_CLARIFY_PROBABILITY"]),
         ),
         reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
     )
     app.extensions["knowledge"] = source
+    source.warm()
     open_db(app.config["DATABASE"])  # create and migrate now: a bad path fails at start, not at the first message
     salt = app.config["USER_HASH_SALT"] or instance_secret(app, "user_hash_salt")
     app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))

@@ -15,6 +15,17 @@ from .replies import Replies
 from .session import State
 
 _DIGITS = frozenset("123456789")
+#: A runner-up this probable, behind an answered question, is most likely a second question in the message.
+ALSO_ASKED_PROBABILITY = 0.1
+
+
+def _also_asked(match: Match | None, answered: str) -> str | None:
+    if match is None or len(match.candidates) < 2:
+        return None
+    runner_up = match.candidates[1]
+    return runner_up.faq_id if runner_up.faq_id != answered and runner_up.score >= ALSO_ASKED_PROBABILITY else None
+
+
 #: Replies about the user's medical insurance end with the local-rules note; greetings, thanks and help do not.
 _NOTED_ACTIONS = frozenset({"answer", "clarify", "fallback"})
 
@@ -128,16 +139,20 @@ class Conversation:
         if mentions:
             # "Can my 公公 use it?" gets a yes or no for that relative first, then the general answer.
             answer = self.replies.relation_lines(product, mentions) + "\n" + answer
+        also = _also_asked(match, faq_id)
+        state.last_faq_id, state.options = faq_id, [also] if also else []
+        if also and not incoming.buttons:
+            # Two questions in one message: the second is offered first, answered by replying 1.
+            answer += "\n\n" + self.replies.fill("also_asked", title=self.kb.faq(also).title)
         if not incoming.buttons:
             answer += "\n\n" + self.replies.fill("feedback_prompt")
-        state.last_faq_id, state.options = faq_id, []
         reply = Reply(
             answer,
             "answer",
             faq_id=faq_id,
             region=state.region,
             score=match.score if match else 1.0,
-            related=self._options(list(faq.related)),
+            related=self._options(list(dict.fromkeys([*([also] if also else []), *faq.related]))),
             extra={"title": faq.title, "answer": faq.answer},
         )
         return Turn(reply, state, match)

@@ -59,9 +59,13 @@ class Replies:
         return "\n".join(self.fill("popular_item", title=self.kb.faq(faq_id).title) for faq_id in self.kb.popular)
 
     def fallback(self, topic_id: str | None) -> str:
-        """The topic's own referral when the question matched a known out-of-scope topic, the hotline, what we cover."""
+        """The out-of-scope topic's own referral (or the general one), else an admission that the bot did not
+        understand; then the hotline and what the bot covers."""
         topic = next((t for t in self.kb.out_of_scope if t.id == topic_id), None)
-        refusal = topic.reply if topic and topic.reply else self.fill("fallback")
+        if topic is None:  # nothing recognised: the user may well have asked about us, unclearly
+            refusal = self.fill("fallback_unsure")
+        else:
+            refusal = topic.reply or self.fill("fallback")
         return f"{refusal}\n{self.fill('hotline')}\n\n{self.what_i_cover()}"
 
     def what_i_cover(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import lint
+from .labelled import read_labelled, unknown_answers
 from .loader import (
     make_lexicon,
     read_commands,
@@ -24,6 +25,7 @@ from .model import (
     Commands,
     FaqEntry,
     KnowledgeBase,
+    LabelledQuestion,
     Lexicon,
     OutOfScopeTopic,
     Province,
@@ -46,6 +48,8 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
         "clarify_option": ("number", "title"),
         "clarify_buttons": (),
         "fallback": (),
+        "fallback_unsure": (),
+        "also_asked": ("title",),
         "hotline": (),
         "what_i_cover": ("popular",),
         "popular_item": ("title",),
@@ -133,6 +137,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         menu=menu,
         commands=part(read_commands, "commands.yaml", Commands()),
         relations=relations,
+        labelled=tuple(_labelled(root, problems)),
     )
     if any(p.unreadable for p in problems):
         # A file that did not parse lost all its entries; every rule across files would only echo that.
@@ -142,6 +147,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
     topics = part(read_topic_ids, "topics.yaml", [])
     problems.extend(lint.missing_topics(kb, topics, _label(root, root / "topics.yaml")))
     problems.extend(lint.unknown_menu_targets(kb, _label(root, root / "menu.yaml")))
+    problems.extend(unknown_answers(list(kb.labelled), set(kb.faqs_by_id)))
     problems.extend(lint.template_problems(kb, _template_fields(kb.relations), _label(root, root / "replies.yaml")))
     return kb, sorted(set(problems))
 
@@ -154,6 +160,16 @@ def _template_fields(relations: Relations) -> dict[str, frozenset[str]]:
         for product, verdict in relation_class.verdicts.items()
     }
     return {**TEMPLATE_FIELDS, **used}
+
+
+def _labelled(root: Path, problems: list[Problem]) -> list[LabelledQuestion]:
+    """Every labelled/*.jsonl file; the folder is optional."""
+    questions = []
+    for path in sorted((root / "labelled").glob("*.jsonl")):
+        found, bad = read_labelled(path, _label(root, path))
+        questions.extend(found)
+        problems.extend(bad)
+    return questions
 
 
 def _label(root: Path, path: Path) -> str:

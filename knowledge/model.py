@@ -149,6 +149,18 @@ class Commands:
 
 
 @dataclass(frozen=True)
+class LabelledQuestion:
+    """A question as a user asked it, with the FAQs that answer it (none: out of scope)."""
+
+    id: str
+    text: str
+    expect: tuple[str, ...]
+    region: str | None = None  # the province-level region it names
+    kind: str = ""  # paraphrase, voice, long …: for figures per kind
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything loaded from one knowledge directory, validated."""
 
@@ -161,6 +173,7 @@ class KnowledgeBase:
     menu: dict[str, str] = field(default_factory=dict)  # WeChat menu EventKey → FAQ id, "popular" or "help"
     commands: Commands = Commands()
     relations: Relations = Relations()
+    labelled: tuple[LabelledQuestion, ...] = ()  # for calibration and `faq eval`
 
     @cached_property
     def faqs_by_id(self) -> dict[str, FaqEntry]:

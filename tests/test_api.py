@@ -1,6 +1,7 @@
 """/api/v1 for the mini-programs, through Flask's test client and a real SQLite file."""
 
 import json
+import time
 
 import pytest
 from wechat_user import WeChatUser, wechat_config
@@ -64,12 +65,12 @@ def test_long_answers_come_whole_where_wechat_gets_pages(kb_dir, tmp_path):
 
 
 def test_clarify_options_answer_by_number_and_by_faq_id(api):
-    first = ask(api, "共济")
+    first = ask(api, "亲情账户绑定")
     assert first["action"] == "clarify" and len(first["options"]) >= 2
     assert "回复数字" not in first["answer"]
     by_number = ask(api, "1", session=first["session"])
     assert by_number["faq_id"] == first["options"][0]["faq_id"]
-    again = ask(api, "共济", session=first["session"])
+    again = ask(api, "亲情账户绑定", session=first["session"])
     by_id = ask(api, again["options"][1]["faq_id"], session=first["session"])
     assert by_id["action"] == "answer" and by_id["faq_id"] == again["options"][1]["faq_id"]
 
@@ -84,7 +85,7 @@ def test_city_given_as_region_is_reported_as_its_province(api):
 
 
 def test_unknown_region_is_refused(api):
-    response = api.post("/api/v1/ask", json={"text": "共济", "region": "火星"})
+    response = api.post("/api/v1/ask", json={"text": "亲情账户绑定", "region": "火星"})
     assert response.status_code == 400 and "region" in error_of(response)["message"]
 
 
@@ -97,7 +98,7 @@ def test_forged_or_tampered_session_is_refused(api):
 
 
 def test_sessions_do_not_share_conversations(api):
-    mine = ask(api, "共济")
+    mine = ask(api, "亲情账户绑定")
     other = ask(api, "1")  # a new user: "1" means nothing to them
     assert other["action"] != "answer" or other["faq_id"] != mine["options"][0]["faq_id"]
 
@@ -126,7 +127,7 @@ def test_healthz_is_503_when_the_knowledge_base_does_not_load(kb_dir, tmp_path):
         ("[1, 2]", "invalid_json", "object"),
         ('{"session": "x"}', "missing_field", "'text'"),
         ('{"text": 5}', "invalid_field", "'text' must be a str"),
-        ('{"text": "共济", "region": 7}', "invalid_field", "'region'"),
+        ('{"text": "亲情账户绑定", "region": 7}', "invalid_field", "'region'"),
         ('{"text": "   "}', "invalid_field", "empty"),
     ],
 )
@@ -209,10 +210,10 @@ def test_rate_limit_per_session_answers_429_with_retry_after(tmp_path):
     client = app.test_client()
     session = ask(client, "你好")["session"]
     ask(client, "谢谢", session=session)
-    limited = client.post("/api/v1/ask", json={"text": "共济", "session": session})
+    limited = client.post("/api/v1/ask", json={"text": "亲情账户绑定", "session": session})
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
     assert error_of(limited)["code"] == "rate_limited"
-    assert ask(client, "共济")["action"] == "clarify"  # another session still gets answers
+    assert ask(client, "亲情账户绑定")["action"] == "clarify"  # another session still gets answers
 
 
 def test_rate_limit_per_ip(tmp_path):
@@ -246,9 +247,16 @@ def test_login_is_off_by_default(api):
     assert response.status_code == 404 and error_of(response)["code"] == "login_disabled"
 
 
-def test_healthz_reports_knowledge_and_database(api):
-    body = api.get("/healthz").get_json()
+def test_healthz_says_not_ready_until_the_matcher_is_trained_then_ok(api):
+    """A load balancer polls /healthz: 503 while the first training runs (never a wait), then 200."""
+    started = time.monotonic()
+    while (response := api.get("/healthz")).status_code == 503:
+        assert response.get_json()["checks"]["knowledge"] == "not loaded yet: training the matcher"
+        assert time.monotonic() - started < 120
+        time.sleep(0.05)
+    body = response.get_json()
     assert body["status"] == "ok" and body["checks"]["database"] == "ok"
+    assert body["checks"]["knowledge"].endswith("FAQs")
 
 
 def test_chat_page_and_its_script_are_served(api):

@@ -155,7 +155,7 @@ def test_events_that_need_no_answer_get_success(user, name, key):
 
 
 def test_clarify_then_a_number_answers_that_option(wechat_app, user):
-    offered = user.send("共济").content
+    offered = user.send("亲情账户绑定").content
     assert "1." in offered and "回复数字即可" in offered
     second_title = offered.split("2. ", 1)[1].split("\n", 1)[0]
     kb = wechat_app.extensions["knowledge"].current()[0]
@@ -179,7 +179,7 @@ def test_feedback_after_an_answer_is_stored(wechat_app, user):
 
 
 def test_answers_options_and_fallbacks_end_with_the_local_rules_note_small_talk_does_not(user):
-    for text in (QUESTION, "红烧肉怎么做", "共济"):
+    for text in (QUESTION, "红烧肉怎么做", "亲情账户绑定"):
         assert user.send(text).content.endswith("以参保地医保部门规定为准。")
     assert "以参保地医保部门规定为准" not in user.send("你好").content
 
@@ -380,7 +380,7 @@ def test_a_signed_plaintext_query_cannot_be_replayed_with_another_body(user):
     """Plaintext mode signs the query only: replaying it with a forged body is refused, a true retry is not."""
     first = user.delivery(message_xml(user.account, user.openid, "text", {"Content": QUESTION}, 7001), "plain")
     assert user.post(first).status_code == 200
-    forged_xml = message_xml(user.account, "o_someone_else", "text", {"Content": "共济"}, 7002)
+    forged_xml = message_xml(user.account, "o_someone_else", "text", {"Content": "亲情账户绑定"}, 7002)
     forged = dataclasses.replace(first, body=forged_xml.encode("utf-8"))
     assert user.post(forged).status_code == 403
     assert user.post(first).status_code == 200  # WeChat's own retry: same query, same body
