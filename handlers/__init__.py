@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, api_errors, cli, health, pages, wechat, wechat_cli
+from . import api, api_errors, cli, health, pages, wechat, wechat_api, wechat_cli
 
 
 def register(app: Flask) -> None:
@@ -15,3 +15,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(wechat.blueprint)
     app.cli.add_command(cli.faq)
     app.cli.add_command(wechat_cli.wechat)
+    wechat_api.init_app(app)
