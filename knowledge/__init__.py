@@ -6,6 +6,7 @@ from pathlib import Path
 
 from . import lint
 from .loader import (
+    click_targets,
     make_lexicon,
     read_commands,
     read_faq_file,
@@ -19,7 +20,16 @@ from .loader import (
     read_user_dictionary,
     read_word_list,
 )
-from .model import Commands, FaqEntry, KnowledgeBase, Lexicon, OutOfScopeTopic, Province, SmalltalkIntent
+from .model import (
+    Commands,
+    FaqEntry,
+    KnowledgeBase,
+    Lexicon,
+    MenuButton,
+    OutOfScopeTopic,
+    Province,
+    SmalltalkIntent,
+)
 from .problems import KnowledgeError, Problem
 
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -58,6 +68,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Lexicon",
+    "MenuButton",
     "OutOfScopeTopic",
     "Problem",
     "Province",
@@ -106,7 +117,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         anchors=part(read_word_list, "anchors.txt", []),
         regions=part(read_regions, "regions.yaml", ([], None)),
     )
-    popular, menu = part(read_menu, "menu.yaml", ((), {}))
+    popular, buttons = part(read_menu, "menu.yaml", ((), ()))
     kb = KnowledgeBase(
         faqs=tuple(faqs),
         out_of_scope=tuple(part(read_out_of_scope, "out_of_scope.yaml", [])),
@@ -114,7 +125,8 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         lexicon=lexicon,
         templates=part(read_templates, "replies.yaml", {}),
         popular=popular,
-        menu=menu,
+        menu=click_targets(buttons),
+        buttons=buttons,
         commands=part(read_commands, "commands.yaml", Commands()),
     )
     if any(p.unreadable for p in problems):
