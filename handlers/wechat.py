@@ -161,16 +161,23 @@ def _decrypt(crypto: WeChatCrypto) -> str:
 
 
 def _respond(incoming: Incoming) -> Reply | None:
-    """The bot's reply, or None when it is not ready within WECHAT_REPLY_TIMEOUT (WeChat waits 5 s)."""
+    """The reply to send now; None if not ready within WECHAT_REPLY_TIMEOUT (it follows as a 客服 message) or sent."""
     timeout = float(current_app.config["WECHAT_REPLY_TIMEOUT"])
+    late = current_app.extensions["late_replies"]
+    late.waiting(incoming, time.time() + timeout)
     future = _workers.submit(current_app.extensions["bot"].respond, incoming)
     try:
-        return future.result(timeout=timeout)
+        reply = future.result(timeout=timeout)
     except TimeoutError:
         log.warning(
-            "wechat_reply_late: kind=%s timeout=%.1fs; answering success, the turn goes on", incoming.kind, timeout
+            "wechat_reply_late: kind=%s timeout=%.1fs; answering success, the reply follows as a customer-service "
+            "message",
+            incoming.kind,
+            timeout,
         )
+        late.hand_over(incoming, future)
         return None
+    return reply if late.may_reply(incoming) else None
 
 
 def _plain(status: int) -> Response:

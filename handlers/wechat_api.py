@@ -19,6 +19,7 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
+from bot.delivery import LateReplies, Send, SendFailed, SendRefused
 from bot.storage import shared
 
 log = logging.getLogger(__name__)
@@ -169,11 +170,27 @@ def call(action: Callable[[], dict]) -> dict:
         raise ApiError(code, str(exc.errmsg or "HTTP error")) from None
 
 
+def customer_service(api: WeChatApi) -> Send:
+    """Send a text as a customer-service message (客服消息); WeChat's refusals keep their error code."""
+
+    def send(openid: str, text: str) -> None:
+        try:
+            call(lambda: api.message.send_text(openid, text))
+        except ApiError as exc:
+            if exc.code is None:
+                raise SendFailed(str(exc)) from None
+            raise SendRefused(exc.code, exc.message) from None
+
+    return send
+
+
 def init_app(app) -> None:
-    """The account's API client, when AppID and AppSecret are set; None otherwise."""
+    """The account's API client when AppID and AppSecret are set (else None), and late-reply delivery through it."""
     config, bot = app.config, app.extensions["bot"]
     client = None
     if config["WECHAT_APP_ID"] and config["WECHAT_APP_SECRET"]:
         app_id, secret, base = config["WECHAT_APP_ID"], config["WECHAT_APP_SECRET"], config["WECHAT_API_BASE"]
         client = WeChatApi(app_id, secret, base, lambda: bot.db)
     app.extensions["wechat_api"] = client
+    send = customer_service(client) if client is not None else None
+    app.extensions["late_replies"] = LateReplies(lambda: bot.db, bot.salt, send)
