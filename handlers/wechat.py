@@ -78,15 +78,16 @@ def receive():
     incoming = wechat_xml.to_incoming(message)
     reply = _respond(incoming)
     text = reply.text if reply is not None else None
+    transfer = text is not None and reply.extra.get("handoff") and current_app.config["WECHAT_KF_TRANSFER"]
     log.info(
         "wechat_message: encrypted=%s kind=%s reply=%s",
         crypto is not None,
         incoming.kind,
-        "none" if text is None else "text",
+        "none" if text is None else "transfer" if transfer else "text",
     )
     if text is None:
         return Response("success", mimetype="text/plain")
-    xml = wechat_xml.render_text(message, text)
+    xml = wechat_xml.render_transfer(message) if transfer else wechat_xml.render_text(message, text)
     if crypto is not None:
         # Our own nonce, not the request's: wechatpy writes it into the reply unescaped.
         xml = crypto.encrypt_message(xml, str(secrets.randbelow(10**10)))

@@ -40,7 +40,7 @@ def send_command(text: str, url: str, mode: str, user: str, event: str | None, k
         raise click.ClickException(f"WeChat would not show this reply: {exc}") from None
     if elapsed > WECHAT_WAIT_SECONDS:
         click.echo(f"warning: the reply took {elapsed:.1f} s; WeChat gives up after {WECHAT_WAIT_SECONDS}", err=True)
-    click.echo(reply.content if reply.content is not None else "(nothing: the server answered “success”)")
+    click.echo(_shown(reply))
 
 
 def _account(mode: str) -> Account:
@@ -75,3 +75,9 @@ def _post(url: str, query: dict[str, str], body: bytes) -> bytes:
         raise click.ClickException(f"HTTP {exc.code} {exc.reason} from {url}") from None
     except OSError as exc:  # URLError included: refused, unknown host, timeout
         raise click.ClickException(f"cannot reach {url}: {getattr(exc, 'reason', exc)}") from None
+
+
+def _shown(reply) -> str:
+    if reply.transferred:
+        return "(handed to the account's customer-service staff: transfer_customer_service)"
+    return reply.content if reply.content is not None else "(nothing: the server answered “success”)"

@@ -46,7 +46,7 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
         "fallback": (),
         "hotline": (),
         "what_i_cover": ("popular",),
-        "popular_item": ("title",),
+        "popular_item": ("number", "title"),
         "policy_note": (),
         "page_footer": (),
         "no_more_pages": (),
