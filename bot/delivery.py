@@ -34,7 +34,7 @@ class SendRefused(Exception):
     """The platform refused the message, with its error code (WeChat: 45015 = out of the 48-hour window …)."""
 
     def __init__(self, code: int, message: str):
-        super().__init__(f"{code}: {message}")
+        super().__init__(message)
         self.code = code
 
 

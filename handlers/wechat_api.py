@@ -179,7 +179,7 @@ def customer_service(api: WeChatApi) -> Send:
         except ApiError as exc:
             if exc.code is None:
                 raise SendFailed(str(exc)) from None
-            raise SendRefused(exc.code, exc.message) from None
+            raise SendRefused(exc.code, str(exc)) from None
 
     return send
 

@@ -130,6 +130,8 @@ def test_a_refused_late_reply_is_recorded_and_a_retry_still_carries_it(late_app,
     slow.gate.set()
     record = eventually(lambda: (r := record_of(late_app, user)) and r["state"] == "refused" and r)
     assert record["error_code"] == 45015 and ANSWER in record["text"] and record["attempts"] == 1
+    listed = late_app.test_cli_runner().invoke(args=["wechat", "late"]).output
+    assert "refused 45015" in listed and "48 hours" in listed
     assert ANSWER in user.send(QUESTION, msg_id=6054768590064720004).content  # nothing lost
     assert record_of(late_app, user)["state"] == "passive" and sent_to(standin, user) == []
 
@@ -172,3 +174,11 @@ def test_a_long_late_reply_goes_out_in_pages_that_each_fit(late_app, standin):
     pages = [text for openid, text in standin.sent if openid == "o_long"]
     assert len(pages) == 3 and all(len(p.encode()) <= 2000 for p in pages)
     assert "".join(pages).replace("\n", "") == "".join(paragraphs)
+
+
+def test_wechat_send_slow_shows_the_late_reply_arriving(tmp_path):
+    app = create_app(wechat_config(tmp_path / "bot.sqlite", WECHAT_REPLY_TIMEOUT=0.3))
+    result = app.test_cli_runner().invoke(args=["wechat", "send", QUESTION, "--slow", "--delay", "0.6"])
+    assert result.exit_code == 0, result.output
+    passive, _, late = result.output.partition("customer-service message to o_local_tester after")
+    assert "server answered “success”" in passive and ANSWER in late
