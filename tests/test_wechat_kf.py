@@ -39,7 +39,7 @@ def test_a_retried_transfer_is_transferred_again(user):
     assert first.transferred and user.send("转人工", msg_id=6054768590064730001).transferred
 
 
-def test_without_the_setting_the_bot_gives_the_hotline(tmp_path):
-    user = WeChatUser(create_app(wechat_config(tmp_path / "bot.sqlite")).test_client())
+def test_without_the_setting_the_bot_gives_the_hotline(kf_app, user, monkeypatch):
+    monkeypatch.setitem(kf_app.config, "WECHAT_KF_TRANSFER", False)
     reply = user.send("人工客服")
     assert not reply.transferred and "12393" in reply.content

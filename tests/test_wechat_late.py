@@ -148,14 +148,11 @@ def test_a_busy_platform_and_an_expired_token_are_retried(late_app, standin, use
     assert standin.token_fetches == fetched + 1
 
 
-def test_without_the_customer_service_api_the_reply_waits_for_a_retry(tmp_path, monkeypatch):
-    app = create_app(wechat_config(tmp_path / "bot.sqlite", WECHAT_REPLY_TIMEOUT=0.3))
-    slow_bot = SlowBot(app.extensions["bot"])
-    monkeypatch.setitem(app.extensions, "bot", slow_bot)
-    user = WeChatUser(app.test_client(), "o_no_api")
+def test_without_the_customer_service_api_the_reply_waits_for_a_retry(late_app, user, slow, monkeypatch):
+    monkeypatch.setattr(late_app.extensions["late_replies"], "send", None)  # as when WECHAT_APP_SECRET is empty
     assert user.send(QUESTION, msg_id=6054768590064720006).content is None
-    slow_bot.gate.set()
-    record = eventually(lambda: (r := record_of(app, user)) and r["state"] == "failed" and r)
+    slow.gate.set()
+    record = eventually(lambda: (r := record_of(late_app, user)) and r["state"] == "failed" and r)
     assert "WECHAT_APP_SECRET" in record["error"]
     assert ANSWER in user.send(QUESTION, msg_id=6054768590064720006).content
 

@@ -7,7 +7,6 @@ A refused or failed reply stays deliverable: a retry of the same message still g
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
@@ -99,8 +98,3 @@ def recent(db: Database, limit: int = 50) -> list[dict]:
             [limit],
         )
     )
-
-
-def forget_waiting(db: Database, key: str) -> None:
-    with db.conn:
-        db.execute("UPDATE late_replies SET waiting_until = ? WHERE key = ?", [time.time(), key])
