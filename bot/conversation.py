@@ -10,10 +10,13 @@ from knowledge import KnowledgeBase
 from .matching import Match, Matcher
 from .messages import Incoming, Option, Reply
 from .paging import paginate
+from .relations import find_relations
 from .replies import Replies
 from .session import State
 
 _DIGITS = frozenset("123456789")
+#: Replies about the user's medical insurance end with the local-rules note; greetings, thanks and help do not.
+_NOTED_ACTIONS = frozenset({"answer", "clarify", "fallback"})
 #: The small-talk intent of asking for a person (人工); its replies carry extra["handoff"].
 HANDOFF_INTENT = "human"
 
@@ -36,11 +39,13 @@ class Conversation:
         self.replies = Replies(kb)
 
     def turn(self, incoming: Incoming, state: State) -> Turn:
-        """The reply to one message, ending with the local-rules note; on paged channels, split into pages."""
+        """The reply to one message, answers ending with the local-rules note; on paged channels, split into pages."""
         turn = self._turn(incoming, state)
         if turn.reply.text is None or turn.reply.action == "page":
             return turn
-        text = self.replies.with_policy_note(turn.reply.text)
+        text = turn.reply.text
+        if turn.reply.action in _NOTED_ACTIONS:
+            text = self.replies.with_policy_note(text)
         pages = paginate(text, self.replies.fill("page_footer")) if incoming.paged else [text]
         turn.state.pages = pages[1:]
         return Turn(replace(turn.reply, text=pages[0]), turn.state, turn.match)
@@ -106,8 +111,7 @@ class Conversation:
             return Turn(reply, state, match)
         if match.action == "smalltalk":
             if match.intent is None and match.region and state.last_faq_id:
-                # Only a place name, right after an answer: give that answer again with the local note.
-                return self._answer(state.last_faq_id, incoming, state, match)
+                return self._place_after_answer(incoming, state, match)
             text = self.replies.smalltalk(match.intent)
             if self.replies.smalltalk_lists_popular(match.intent):
                 self._offer_popular(state)
@@ -118,9 +122,23 @@ class Conversation:
         text = self.replies.fallback(match.intent)
         return Turn(Reply(text, "fallback", region=state.region, score=match.score), state, match)
 
+    def _place_after_answer(self, incoming: Incoming, state: State, match: Match) -> Turn:
+        """Only a place named after an answer: the answer with its local note, or one line saying there is none."""
+        faq = self.kb.faq(state.last_faq_id)
+        if faq and self.replies.local_note_place(faq, state.place, state.region):
+            return self._answer(faq.id, incoming, state, match)
+        text = self.replies.nothing_local(state.place or state.region)
+        return Turn(Reply(text, "smalltalk", faq_id=state.last_faq_id, region=state.region), state, match)
+
     def _answer(self, faq_id: str, incoming: Incoming, state: State, match: Match | None = None) -> Turn:
         faq = self.kb.faq(faq_id)
-        answer = self.replies.answer(faq, state.place, state.region)
+        named_place = (match.place or match.region) if match else None
+        answer = self.replies.answer(faq, state.place, state.region, named_place)
+        product = self.kb.relations.entries.get(faq_id)
+        mentions = find_relations(incoming.text, self.kb.relations) if product else []
+        if mentions:
+            # "Can my 公公 use it?" gets a yes or no for that relative first, then the general answer.
+            answer = self.replies.relation_lines(product, mentions) + "\n" + answer
         if not incoming.buttons:
             answer += "\n\n" + self.replies.fill("feedback_prompt")
         state.last_faq_id, state.options, state.after_fallback = faq_id, [], False

@@ -13,6 +13,7 @@ from .loader import (
     read_menu,
     read_out_of_scope,
     read_regions,
+    read_relations,
     read_smalltalk,
     read_synonyms,
     read_templates,
@@ -28,7 +29,9 @@ from .model import (
     MenuButton,
     OutOfScopeTopic,
     Province,
+    Relations,
     SmalltalkIntent,
+    relation_template,
 )
 from .problems import KnowledgeError, Problem
 
@@ -40,6 +43,7 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
     for name, fields in {
         "region_hint": (),
         "region_note": ("region", "note"),
+        "region_nothing_local": ("place",),
         "clarify": ("options",),
         "clarify_option": ("number", "title"),
         "clarify_buttons": (),
@@ -72,9 +76,11 @@ __all__ = [
     "OutOfScopeTopic",
     "Problem",
     "Province",
+    "Relations",
     "SmalltalkIntent",
     "check",
     "load",
+    "relation_template",
 ]
 
 
@@ -109,6 +115,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         faqs.extend(entries)
         problems.extend(found)
 
+    relations = part(read_relations, "relations.yaml", Relations())
     lexicon = make_lexicon(
         user_words=part(read_user_dictionary, "userdict.txt", []),
         synonyms=part(read_synonyms, "synonyms.yaml", {}),
@@ -116,6 +123,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         fillers=part(read_word_list, "fillers.txt", []),
         anchors=part(read_word_list, "anchors.txt", []),
         regions=part(read_regions, "regions.yaml", ([], None)),
+        relation_words=[w.word for w in relations.words],
     )
     popular, buttons = part(read_menu, "menu.yaml", ((), ()))
     kb = KnowledgeBase(
@@ -128,6 +136,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         menu=click_targets(buttons),
         buttons=buttons,
         commands=part(read_commands, "commands.yaml", Commands()),
+        relations=relations,
     )
     if any(p.unreadable for p in problems):
         # A file that did not parse lost all its entries; every rule across files would only echo that.
@@ -137,8 +146,18 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
     topics = part(read_topic_ids, "topics.yaml", [])
     problems.extend(lint.missing_topics(kb, topics, _label(root, root / "topics.yaml")))
     problems.extend(lint.unknown_menu_targets(kb, _label(root, root / "menu.yaml")))
-    problems.extend(lint.template_problems(kb, TEMPLATE_FIELDS, _label(root, root / "replies.yaml")))
+    problems.extend(lint.template_problems(kb, _template_fields(kb.relations), _label(root, root / "replies.yaml")))
     return kb, sorted(set(problems))
+
+
+def _template_fields(relations: Relations) -> dict[str, frozenset[str]]:
+    """The fixed templates, and a relation line for every product and verdict relations.yaml uses."""
+    used = {
+        relation_template(product, verdict): frozenset({"relatives"})
+        for relation_class in relations.classes
+        for product, verdict in relation_class.verdicts.items()
+    }
+    return {**TEMPLATE_FIELDS, **used}
 
 
 def _label(root: Path, path: Path) -> str:

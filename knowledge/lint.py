@@ -211,4 +211,34 @@ def template_problems(kb: KnowledgeBase, fields: dict[str, frozenset[str]], labe
             )
 
 
-RULES = (duplicate_ids, near_duplicate_questions, unknown_related, answers_too_long, unknown_regions, menu_limits)
+def unknown_relation_entries(kb: KnowledgeBase) -> Iterator[Problem]:
+    for faq_id, source in kb.relations.entry_sources.items():
+        if kb.faq(faq_id) is None:
+            yield Problem(source.file, source.line, f"entries: '{faq_id}' is not an FAQ id")
+
+
+def relatives_compared_as_others(kb: KnowledgeBase) -> Iterator[Problem]:
+    """A relative compared (synonyms.yaml) as a word of a class with other verdicts gets that class's answers."""
+    class_of = kb.relations.class_of
+    for word in kb.relations.words:
+        compared = kb.lexicon.synonyms.get(word.word, word.word)
+        own, other = class_of.get(word.word), class_of.get(compared)
+        if own and other and own.verdicts != other.verdicts:
+            yield Problem(
+                word.source.file,
+                word.source.line,
+                f"'{word.word}' ({own.name}) is compared as '{compared}' ({other.name}) in synonyms.yaml, so its "
+                f"questions would be answered like questions about {other.name}; list it under another word there",
+            )
+
+
+RULES = (
+    duplicate_ids,
+    near_duplicate_questions,
+    unknown_related,
+    answers_too_long,
+    unknown_regions,
+    unknown_relation_entries,
+    relatives_compared_as_others,
+    menu_limits,
+)

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 from .model import (
+    RELATION_PRODUCTS,
+    RELATION_VERDICTS,
     Commands,
     FaqEntry,
     Lexicon,
@@ -13,6 +15,9 @@ from .model import (
     OutOfScopeTopic,
     Province,
     Question,
+    RelationClass,
+    Relations,
+    RelationWord,
     SmalltalkIntent,
     Source,
 )
@@ -258,6 +263,94 @@ def read_synonyms(path: Path, label: str) -> tuple[dict[str, str], list[Problem]
     return synonyms, reader.problems
 
 
+RELATION_FIELDS = {"classes": True, "words": True, "entries": True}
+_PRODUCT_NAMES = "、".join(RELATION_PRODUCTS)
+
+
+def read_relations(path: Path, label: str) -> tuple[Relations, list[Problem]]:
+    """Classes of relatives with a verdict per product, each relation word in one class, the entries they open."""
+    data, problems = read_yaml(path, label)
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    top = reader.mapping(data, 1, "the relation file") if data is not None else None
+    if top is None:
+        return Relations(), reader.problems
+    reader.fields(top, RELATION_FIELDS, "the relation file")
+    classes = _read_relation_classes(reader, top)
+    words = _read_relation_words(reader, top, {c.name for c in classes})
+    entries, sources = _read_relation_entries(reader, top)
+    return Relations(tuple(classes), tuple(words), entries, sources), reader.problems
+
+
+def _read_relation_classes(reader: FileReader, top: LineDict) -> list[RelationClass]:
+    table = reader.mapping(top.get("classes"), top.line, "'classes'") if top.get("classes") is not None else None
+    classes = []
+    for name, raw in (table or {}).items():
+        what = f"class '{name}'"
+        row = reader.mapping(raw, table.line, what)
+        if row is None:
+            continue
+        verdicts = {}
+        for product, verdict in row.items():
+            if product not in RELATION_PRODUCTS:
+                reader.problem(row.line, f"{what}: unknown product '{product}' (known: {_PRODUCT_NAMES})")
+            elif verdict not in RELATION_VERDICTS:
+                known = "、".join(RELATION_VERDICTS)
+                reader.problem(line_of(verdict, row.line), f"{what}: {product} '{verdict}' is not one of {known}")
+            else:
+                verdicts[RELATION_PRODUCTS[product]] = RELATION_VERDICTS[verdict]
+        for product in RELATION_PRODUCTS:
+            if product not in row:
+                reader.problem(row.line, f"{what} says nothing for {product}")
+        classes.append(RelationClass(str(name), verdicts, reader.source(row)))
+    return classes
+
+
+def _read_relation_words(reader: FileReader, top: LineDict, class_names: set[str]) -> list[RelationWord]:
+    table = reader.mapping(top.get("words"), top.line, "'words'") if top.get("words") is not None else None
+    words: dict[str, RelationWord] = {}
+    for class_name, raw in (table or {}).items():
+        if class_name not in class_names:
+            known = "、".join(sorted(class_names)) or "none"
+            reader.problem(
+                line_of(raw, table.line), f"words: class '{class_name}' is not in 'classes' (known: {known})"
+            )
+            continue
+        for word in reader.items(raw, table.line, f"words of '{class_name}'"):
+            if not isinstance(word, str) or not word.strip():
+                reader.problem(line_of(word, table.line), f"words of '{class_name}': items must be text")
+                continue
+            key = word.strip().lower()
+            if key in words:
+                first = words[key]
+                reader.problem(
+                    line_of(word),
+                    f"'{key}' is listed under both '{first.class_name}' ({first.source}) and '{class_name}'",
+                )
+                continue
+            words[key] = RelationWord(key, str(class_name), reader.source(word))
+    return list(words.values())
+
+
+def _read_relation_entries(reader: FileReader, top: LineDict) -> tuple[dict[str, str], dict[str, Source]]:
+    table = reader.mapping(top.get("entries"), top.line, "'entries'") if top.get("entries") is not None else None
+    entries: dict[str, str] = {}
+    sources: dict[str, Source] = {}
+    for product, raw in (table or {}).items():
+        if product not in RELATION_PRODUCTS:
+            reader.problem(line_of(raw, table.line), f"entries: unknown product '{product}' (known: {_PRODUCT_NAMES})")
+            continue
+        for faq_id in reader.items(raw, table.line, f"entries of '{product}'"):
+            if not isinstance(faq_id, str) or not faq_id.strip():
+                reader.problem(line_of(faq_id, table.line), f"entries of '{product}': items must be FAQ ids")
+            elif faq_id in entries:
+                reader.problem(line_of(faq_id), f"entry '{faq_id}' is listed under more than one product")
+            else:
+                entries[faq_id.strip()] = RELATION_PRODUCTS[product]
+                sources[faq_id.strip()] = reader.source(faq_id)
+    return entries, sources
+
+
 def read_user_dictionary(path: Path, label: str) -> tuple[list[tuple[str, int | None, str | None]], list[Problem]]:
     """jieba's format, one word a line: `word [frequency] [part-of-speech]`; `#` starts a comment."""
     words, problems = [], []
@@ -482,14 +575,15 @@ def _text_lines(path: Path, label: str, problems: list[Problem]):
             yield number, line
 
 
-def make_lexicon(user_words, synonyms, stopwords, fillers, anchors, regions) -> Lexicon:
+def make_lexicon(user_words, synonyms, stopwords, fillers, anchors, regions, relation_words=()) -> Lexicon:
+    """The matcher's vocabulary; a relative named (relations.yaml) makes a question ours, like an anchor."""
     provinces, two_places = regions
     return Lexicon(
         user_words=tuple(user_words),
         synonyms=dict(synonyms),
         stopwords=frozenset(stopwords),
         fillers=tuple(sorted(set(fillers), key=len, reverse=True)),
-        anchors=frozenset(synonyms.get(word, word) for word in anchors),
+        anchors=frozenset(synonyms.get(word, word) for word in (*anchors, *relation_words)),
         provinces=tuple(provinces),
         two_places=synonyms.get(two_places, two_places) if two_places else None,
     )

@@ -93,6 +93,51 @@ class Lexicon:
     two_places: str | None = None  # the word a message naming two different places counts as saying
 
 
+#: The products a relation line can be about, as written in relations.yaml → the name templates use.
+RELATION_PRODUCTS = {"共济": "gongji", "亲情账户": "qinqing"}
+#: What relations.yaml may say a class of relatives gets → the name templates use.
+RELATION_VERDICTS = {"可以": "yes", "看当地": "local", "不可以": "no", "看页面": "page"}
+
+
+def relation_template(product: str, verdict: str) -> str:
+    """The replies.yaml template for one product and verdict, e.g. relation_gongji_no."""
+    return f"relation_{product}_{verdict}"
+
+
+@dataclass(frozen=True)
+class RelationClass:
+    """A class of relatives (配偶, 兄弟姐妹, 不是近亲属 …) and the verdict each product gives it."""
+
+    name: str
+    verdicts: dict[str, str]  # product (gongji, qinqing) → verdict (yes, local, no, page)
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True)
+class RelationWord:
+    """One way users name a relative, and the class it belongs to."""
+
+    word: str
+    class_name: str
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True)
+class Relations:
+    """Relation words and their 近亲属 classes; the entries whose answers open with a line for the relative."""
+
+    classes: tuple[RelationClass, ...] = ()
+    words: tuple[RelationWord, ...] = ()
+    entries: dict[str, str] = field(default_factory=dict)  # FAQ id → product
+    entry_sources: dict[str, Source] = field(default_factory=dict)
+
+    @cached_property
+    def class_of(self) -> dict[str, RelationClass]:
+        """Each relation word → its class."""
+        by_name = {c.name: c for c in self.classes}
+        return {w.word: by_name[w.class_name] for w in self.words if w.class_name in by_name}
+
+
 @dataclass(frozen=True)
 class Commands:
     """Whole messages that are commands rather than questions."""
@@ -139,6 +184,7 @@ class KnowledgeBase:
     menu: dict[str, str] = field(default_factory=dict)  # WeChat menu EventKey → FAQ id, "popular" or "help"
     buttons: tuple[MenuButton, ...] = ()  # the WeChat custom menu, as `flask wechat menu push` creates it
     commands: Commands = Commands()
+    relations: Relations = Relations()
 
     @cached_property
     def faqs_by_id(self) -> dict[str, FaqEntry]:

@@ -37,7 +37,7 @@ def test_yaml_syntax_error_names_file_and_line(kb_dir):
 
 def test_missing_required_field(kb_dir):
     faq = kb_dir / "faqs" / "gongji.yaml"
-    edit(faq, "    reviewed: 2026-11-26\n", "")
+    edit(faq, "    reviewed: 2026-12-01\n", "")
     problem = only(problems_of(kb_dir), "is missing 'reviewed'")
     assert "gongji.yaml:" in problem
 

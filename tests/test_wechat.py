@@ -178,9 +178,10 @@ def test_feedback_after_an_answer_is_stored(wechat_app, user):
     assert rows.fetchall() == [("qinqing-limits", 1)]
 
 
-def test_every_reply_ends_with_the_local_rules_note(user):
-    for text in ("你好", QUESTION, "红烧肉怎么做", "共济"):
+def test_answers_options_and_fallbacks_end_with_the_local_rules_note_small_talk_does_not(user):
+    for text in (QUESTION, "红烧肉怎么做", "共济"):
         assert user.send(text).content.endswith("以参保地医保部门规定为准。")
+    assert "以参保地医保部门规定为准" not in user.send("你好").content
 
 
 def test_tencents_sample_message_decrypts_and_is_answered(wechat_app, monkeypatch):

