@@ -18,11 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from synthetic import grow  # noqa: E402
+
 import knowledge  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
 from bot.matching.baseline import BaselineMatcher  # noqa: E402
 from bot.matching.evaluation import evaluate  # noqa: E402
-from synthetic import grow  # noqa: E402
 
 
 def measure(match, questions: list[str], rounds: int) -> list[float]:

@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict
 
 from .conversation import Conversation, Turn
+from .delivery import delivery_key
 from .knowledge_source import KnowledgeSource
 from .messages import Incoming, Option, Reply
 from .privacy import mask, user_hash
@@ -69,7 +70,7 @@ class Bot:
         """The reply to one message; a retried delivery of the same message gets the first reply again."""
         if not incoming.message_id:
             return self._respond(incoming)
-        key = f"{incoming.channel}:{incoming.message_id}"
+        key = delivery_key(incoming)
         if not records.claim_message(self.db, key):
             stored = records.wait_for_reply(self.db, key, RETRY_WAIT_SECONDS)
             log.info("retry_answered_from_store: found=%s", stored is not None)

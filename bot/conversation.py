@@ -28,6 +28,8 @@ def _also_asked(match: Match | None, answered: str) -> str | None:
 
 #: Replies about the user's medical insurance end with the local-rules note; greetings, thanks and help do not.
 _NOTED_ACTIONS = frozenset({"answer", "clarify", "fallback"})
+#: The small-talk intent of asking for a person (人工); its replies carry extra["handoff"].
+HANDOFF_INTENT = "human"
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,13 @@ class Conversation:
 
     def _turn(self, incoming: Incoming, state: State) -> Turn:
         if incoming.kind == "subscribe":
-            return self._say(self.replies.fill("greeting", popular=self.replies.popular()), "event", state)
+            greeting = self.replies.fill("greeting", popular=self.replies.popular())
+            return self._say(greeting, "event", self._offer_popular(state))
         if incoming.kind == "click":
             return self._menu(incoming, state)
         if incoming.kind == "media":
-            return self._say(self.replies.fill("media_unsupported", popular=self.replies.popular()), "media", state)
+            text = self.replies.fill("media_unsupported", popular=self.replies.popular())
+            return self._say(text, "media", self._offer_popular(state))
         if incoming.kind in ("unsubscribe", "event"):
             return Turn(Reply(None, "none"), state)
         if incoming.kind == "voice" and not incoming.text.strip():
@@ -77,6 +81,8 @@ class Conversation:
         commands = self.kb.commands
         if command in commands.more:
             return self._next_page(state)
+        if command in commands.unhelpful and state.after_fallback:
+            return self._handoff(state)
         if command in commands.helpful or command in commands.unhelpful:
             return self._feedback(command in commands.helpful, state)
         choice = int(command) if command in _DIGITS else commands.numbers.get(command)
@@ -118,7 +124,12 @@ class Conversation:
             if match.intent is None and match.region and state.last_faq_id:
                 return self._place_after_answer(incoming, state, match)
             text = self.replies.smalltalk(match.intent)
-            return Turn(Reply(text, "smalltalk", region=state.region, extra={"intent": match.intent}), state, match)
+            if self.replies.smalltalk_lists_popular(match.intent):
+                self._offer_popular(state)
+            extra = {"intent": match.intent, "handoff": match.intent == HANDOFF_INTENT}
+            return Turn(Reply(text, "smalltalk", region=state.region, extra=extra), state, match)
+        state.after_fallback = True
+        self._offer_popular(state)  # the fallback ends with the popular questions, numbered
         text = self.replies.fallback(match.intent)
         return Turn(Reply(text, "fallback", region=state.region, score=match.score), state, match)
 
@@ -140,7 +151,7 @@ class Conversation:
             # "Can my 公公 use it?" gets a yes or no for that relative first, then the general answer.
             answer = self.replies.relation_lines(product, mentions) + "\n" + answer
         also = _also_asked(match, faq_id)
-        state.last_faq_id, state.options = faq_id, [also] if also else []
+        state.last_faq_id, state.options, state.after_fallback = faq_id, [also] if also else [], False
         if also and not incoming.buttons:
             # Two questions in one message: the second is offered first, answered by replying 1.
             answer += "\n\n" + self.replies.fill("also_asked", title=self.kb.faq(also).title)
@@ -181,10 +192,23 @@ class Conversation:
         if target is None:
             return Turn(Reply(None, "none"), state)
         if target == "popular":
-            return self._say(self.replies.what_i_cover(), "command", state)
+            return self._say(self.replies.what_i_cover(), "command", self._offer_popular(state))
         if target == "help":
-            return self._say(self.replies.smalltalk("help"), "command", state)
+            return self._say(self.replies.smalltalk("help"), "command", self._offer_popular(state))
         return self._answer(target, incoming, state)
+
+    def _offer_popular(self, state: State) -> State:
+        """The popular questions are shown numbered: replying with a number answers that one."""
+        state.options = [faq_id for faq_id in self.kb.popular if self.kb.faq(faq_id)]
+        return state
+
+    def _handoff(self, state: State) -> Turn:
+        """The user rejected a fallback: they need a person (a channel may transfer them, else the hotline)."""
+        state.after_fallback = False
+        text = self.replies.smalltalk(HANDOFF_INTENT)
+        return Turn(
+            Reply(text, "command", region=state.region, extra={"intent": HANDOFF_INTENT, "handoff": True}), state
+        )
 
     def _say(self, text: str, action: str, state: State) -> Turn:
         return Turn(Reply(text, action, region=state.region), state)

@@ -56,7 +56,11 @@ class Replies:
         return self.fill("clarify", options="\n".join(lines))
 
     def popular(self) -> str:
-        return "\n".join(self.fill("popular_item", title=self.kb.faq(faq_id).title) for faq_id in self.kb.popular)
+        """The popular questions, numbered in the order a number in reply picks them."""
+        faqs = [self.kb.faq(faq_id) for faq_id in self.kb.popular if self.kb.faq(faq_id)]
+        return "\n".join(
+            self.fill("popular_item", number=str(n), title=faq.title) for n, faq in enumerate(faqs, start=1)
+        )
 
     def fallback(self, topic_id: str | None) -> str:
         """The out-of-scope topic's own referral (or the general one), else an admission that the bot did not
@@ -78,6 +82,10 @@ class Replies:
         if intent == "help":
             return found.reply + "\n\n" + self.what_i_cover()
         return found.reply
+
+    def smalltalk_lists_popular(self, intent: str | None) -> bool:
+        """Whether `smalltalk(intent)` ends with the popular questions (help, and intents without a reply)."""
+        return intent == "help" or not any(i.id == intent for i in self.kb.smalltalk)
 
     def with_policy_note(self, text: str) -> str:
         """An answer, an offer of options or a fallback ends with the one-line reminder that local rules decide."""

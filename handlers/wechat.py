@@ -78,15 +78,16 @@ def receive():
     incoming = wechat_xml.to_incoming(message)
     reply = _respond(incoming)
     text = reply.text if reply is not None else None
+    transfer = text is not None and reply.extra.get("handoff") and current_app.config["WECHAT_KF_TRANSFER"]
     log.info(
         "wechat_message: encrypted=%s kind=%s reply=%s",
         crypto is not None,
         incoming.kind,
-        "none" if text is None else "text",
+        "none" if text is None else "transfer" if transfer else "text",
     )
     if text is None:
         return Response("success", mimetype="text/plain")
-    xml = wechat_xml.render_text(message, text)
+    xml = wechat_xml.render_transfer(message) if transfer else wechat_xml.render_text(message, text)
     if crypto is not None:
         # Our own nonce, not the request's: wechatpy writes it into the reply unescaped.
         xml = crypto.encrypt_message(xml, str(secrets.randbelow(10**10)))
@@ -161,16 +162,23 @@ def _decrypt(crypto: WeChatCrypto) -> str:
 
 
 def _respond(incoming: Incoming) -> Reply | None:
-    """The bot's reply, or None when it is not ready within WECHAT_REPLY_TIMEOUT (WeChat waits 5 s)."""
+    """The reply to send now; None if not ready within WECHAT_REPLY_TIMEOUT (it follows as a 客服 message) or sent."""
     timeout = float(current_app.config["WECHAT_REPLY_TIMEOUT"])
+    late = current_app.extensions["late_replies"]
+    late.waiting(incoming, time.time() + timeout)
     future = _workers.submit(current_app.extensions["bot"].respond, incoming)
     try:
-        return future.result(timeout=timeout)
+        reply = future.result(timeout=timeout)
     except TimeoutError:
         log.warning(
-            "wechat_reply_late: kind=%s timeout=%.1fs; answering success, the turn goes on", incoming.kind, timeout
+            "wechat_reply_late: kind=%s timeout=%.1fs; answering success, the reply follows as a customer-service "
+            "message",
+            incoming.kind,
+            timeout,
         )
+        late.hand_over(incoming, future)
         return None
+    return reply if late.may_reply(incoming) else None
 
 
 def _plain(status: int) -> Response:

@@ -7,6 +7,7 @@ from pathlib import Path
 from . import lint
 from .labelled import read_labelled, unknown_answers
 from .loader import (
+    click_targets,
     make_lexicon,
     read_commands,
     read_faq_file,
@@ -27,6 +28,7 @@ from .model import (
     KnowledgeBase,
     LabelledQuestion,
     Lexicon,
+    MenuButton,
     OutOfScopeTopic,
     Province,
     Relations,
@@ -52,7 +54,7 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
         "also_asked": ("title",),
         "hotline": (),
         "what_i_cover": ("popular",),
-        "popular_item": ("title",),
+        "popular_item": ("number", "title"),
         "policy_note": (),
         "page_footer": (),
         "no_more_pages": (),
@@ -74,6 +76,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Lexicon",
+    "MenuButton",
     "OutOfScopeTopic",
     "Problem",
     "Province",
@@ -126,7 +129,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         regions=part(read_regions, "regions.yaml", ([], None)),
         relation_words=[w.word for w in relations.words],
     )
-    popular, menu = part(read_menu, "menu.yaml", ((), {}))
+    popular, buttons = part(read_menu, "menu.yaml", ((), ()))
     kb = KnowledgeBase(
         faqs=tuple(faqs),
         out_of_scope=tuple(part(read_out_of_scope, "out_of_scope.yaml", [])),
@@ -134,7 +137,8 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         lexicon=lexicon,
         templates=part(read_templates, "replies.yaml", {}),
         popular=popular,
-        menu=menu,
+        menu=click_targets(buttons),
+        buttons=buttons,
         commands=part(read_commands, "commands.yaml", Commands()),
         relations=relations,
         labelled=tuple(_labelled(root, problems)),

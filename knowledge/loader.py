@@ -11,6 +11,7 @@ from .model import (
     Commands,
     FaqEntry,
     Lexicon,
+    MenuButton,
     OutOfScopeTopic,
     Province,
     Question,
@@ -400,24 +401,99 @@ def read_templates(path: Path, label: str) -> tuple[dict[str, str], list[Problem
     return templates, reader.problems
 
 
-def read_menu(path: Path, label: str) -> tuple[tuple[tuple[str, ...], dict[str, str]], list[Problem]]:
-    """`popular:` FAQ ids offered on subscribe and in fallbacks; `menu:` button keys → what they answer."""
+MENU_FIELDS = {"popular": True, "buttons": False}
+BUTTON_FIELDS = {"name": True, "key": False, "answer": False, "url": False, "miniprogram": False, "sub_buttons": False}
+MINIPROGRAM_FIELDS = {"appid": True, "pagepath": True}
+
+
+def read_menu(path: Path, label: str) -> tuple[tuple[tuple[str, ...], tuple[MenuButton, ...]], list[Problem]]:
+    """`popular:` FAQ ids offered on subscribe and in fallbacks; `buttons:` the custom menu and what each answers."""
     data, problems = read_yaml(path, label)
     reader = FileReader(label)
     reader.problems.extend(problems)
     top = reader.mapping(data, 1, "the menu file") if data is not None else None
     if top is None:
-        return ((), {}), reader.problems
+        return ((), ()), reader.problems
+    reader.fields(top, MENU_FIELDS, "the menu file")
     popular = tuple(reader.texts(top, "popular", "the menu file"))
-    buttons = {}
-    raw = top.get("menu")
-    table = reader.mapping(raw, top.line, "'menu'") if raw is not None else None
-    for key, target in (table or {}).items():
-        if isinstance(target, str) and target.strip():
-            buttons[str(key)] = target
-        else:
-            reader.problem(table.line, f"menu button '{key}' must name an FAQ id, popular or help")
-    return (popular, buttons), reader.problems
+    buttons = []
+    if top.get("buttons") is not None:
+        for raw in reader.items(top["buttons"], top.line, "'buttons'"):
+            button = _read_button(reader, raw, top.line, top=True)
+            if button is not None:
+                buttons.append(button)
+    _duplicate_keys(reader, buttons)
+    return (popular, tuple(buttons)), reader.problems
+
+
+def _read_button(reader: FileReader, raw: object, line: int, top: bool) -> MenuButton | None:
+    entry = reader.mapping(raw, line, "a menu button")
+    if entry is None:
+        return None
+    name = reader.text(entry, "name", "a menu button")
+    what = f"menu button '{name}'"
+    if not reader.fields(entry, BUTTON_FIELDS, what):
+        return None
+    actions = [field for field in ("key", "url", "miniprogram", "sub_buttons") if entry.get(field) is not None]
+    if "sub_buttons" in actions:
+        return _read_group(reader, entry, name, what, top, actions)
+    key, answer, url = (reader.text(entry, field, what) or None for field in ("key", "answer", "url"))
+    if key and answer is None:
+        reader.problem(
+            line_of(entry.get("key"), entry.line), f"{what} has a key but no 'answer' (an FAQ id, popular or help)"
+        )
+    if answer and key is None:
+        reader.problem(entry.line, f"{what} has an answer but no 'key' (the EventKey WeChat sends when it is tapped)")
+    if not actions:
+        reader.problem(
+            entry.line, f"{what} does nothing: give it a key and answer, a url, a miniprogram or sub_buttons"
+        )
+    elif key and len(actions) > 1:
+        reader.problem(entry.line, f"{what} has both a key and {actions[1]}: a button does one thing")
+    appid = pagepath = None
+    if entry.get("miniprogram") is not None:
+        program = reader.mapping(entry["miniprogram"], entry.line, f"{what}: 'miniprogram'")
+        if program is not None and reader.fields(program, MINIPROGRAM_FIELDS, f"{what}: 'miniprogram'"):
+            appid = reader.text(program, "appid", what)
+            pagepath = reader.text(program, "pagepath", what)
+        if url is None:
+            reader.problem(
+                entry.line,
+                f"{what}: a mini-program button also needs a 'url' for WeChat versions without mini-programs",
+            )
+    return MenuButton(name, key, answer, url, appid, pagepath, source=reader.source(entry))
+
+
+def _read_group(reader: FileReader, entry: LineDict, name: str, what: str, top: bool, actions: list[str]):
+    if not top:
+        reader.problem(entry.line, f"{what}: WeChat menus have two levels; a sub-button cannot have sub_buttons")
+        return None
+    if len(actions) > 1 or entry.get("answer") is not None:
+        reader.problem(entry.line, f"{what} has sub_buttons, so tapping it opens them: remove its key, answer or url")
+    subs = [
+        button
+        for raw in reader.items(entry["sub_buttons"], entry.line, f"{what}: 'sub_buttons'")
+        if (button := _read_button(reader, raw, entry.line, top=False)) is not None
+    ]
+    if not subs:
+        reader.problem(entry.line, f"{what}: 'sub_buttons' is empty")
+        return None
+    return MenuButton(name, sub_buttons=tuple(subs), source=reader.source(entry))
+
+
+def _duplicate_keys(reader: FileReader, buttons: list[MenuButton]) -> None:
+    seen: dict[str, MenuButton] = {}
+    for button in (b for top in buttons for b in (top, *top.sub_buttons)):
+        if button.key in seen:
+            first = seen[button.key].source
+            reader.problem(button.source.line, f"menu key '{button.key}' is already used at {first}")
+        elif button.key:
+            seen[button.key] = button
+
+
+def click_targets(buttons: tuple[MenuButton, ...]) -> dict[str, str]:
+    """EventKey → what it answers, for every CLICK button in the menu."""
+    return {b.key: b.answer for top in buttons for b in (top, *top.sub_buttons) if b.key and b.answer}
 
 
 COMMAND_LISTS = ("more", "helpful", "unhelpful")

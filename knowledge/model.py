@@ -161,6 +161,29 @@ class LabelledQuestion:
 
 
 @dataclass(frozen=True)
+class MenuButton:
+    """One button of the account's custom menu: a CLICK key and what it answers, a link, or a group of buttons."""
+
+    name: str
+    key: str | None = None  # CLICK: the EventKey WeChat sends back
+    answer: str | None = None  # CLICK: an FAQ id, "popular" or "help"
+    url: str | None = None  # view: the page; miniprogram: the page for WeChat versions without mini-programs
+    appid: str | None = None  # miniprogram
+    pagepath: str | None = None  # miniprogram
+    sub_buttons: tuple[MenuButton, ...] = ()
+    source: Source = Source("", 0)
+
+    @property
+    def kind(self) -> str:
+        """WeChat's button type: click, view or miniprogram; "group" for a top-level button with sub-buttons."""
+        if self.sub_buttons:
+            return "group"
+        if self.key:
+            return "click"
+        return "miniprogram" if self.appid else "view"
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything loaded from one knowledge directory, validated."""
 
@@ -171,6 +194,7 @@ class KnowledgeBase:
     templates: dict[str, str]
     popular: tuple[str, ...] = ()
     menu: dict[str, str] = field(default_factory=dict)  # WeChat menu EventKey → FAQ id, "popular" or "help"
+    buttons: tuple[MenuButton, ...] = ()  # the WeChat custom menu, as `flask wechat menu push` creates it
     commands: Commands = Commands()
     relations: Relations = Relations()
     labelled: tuple[LabelledQuestion, ...] = ()  # for calibration and `faq eval`
