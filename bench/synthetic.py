@@ -37,7 +37,7 @@ def nouns(count: int, seed: int = 0) -> list[str]:
     with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as dictionary:
         for line in dictionary:
             word, frequency, tag = line.split()
-            if len(word) == 2 and tag == "n" and int(frequency) > 2000 and not PRODUCT_WORDS.search(word):
+            if len(word) == 2 and tag == "n" and int(frequency) > 200 and not PRODUCT_WORDS.search(word):
                 words.append(word)
     random.Random(seed).shuffle(words)
     return words[:count]
@@ -56,7 +56,7 @@ def grow(entries: int, target: Path, source: Path = knowledge.DEFAULT_DIR) -> Pa
         template = kb.faqs[number % len(kb.faqs)]
         product = names[2 * number] + names[2 * number + 1]
         questions = [PRODUCT_WORDS.sub(product, q.text) for q in template.questions]
-        questions = list(dict.fromkeys(q for q in questions if product in q))
+        questions = list({re.sub(r"\W", "", q.lower()): q for q in questions if product in q}.values())
         questions += [q.format(product) for q in FILLERS][: max(0, 7 - len(questions))]
         rng.shuffle(questions)
         chosen = questions[:QUESTIONS_PER_ENTRY]

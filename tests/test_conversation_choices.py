@@ -4,7 +4,7 @@ import pytest
 
 from bot import Bot, Incoming
 from bot.knowledge_source import KnowledgeSource
-from bot.matching import Thresholds
+from bot.matching import Policy
 from knowledge import DEFAULT_DIR, load
 
 POPULAR = load(DEFAULT_DIR).popular
@@ -12,7 +12,7 @@ POPULAR = load(DEFAULT_DIR).popular
 
 @pytest.fixture(scope="module")
 def source():
-    return KnowledgeSource(DEFAULT_DIR, Thresholds())
+    return KnowledgeSource(DEFAULT_DIR, Policy())
 
 
 @pytest.fixture
