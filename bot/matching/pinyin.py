@@ -58,9 +58,10 @@ class HomophoneReader:
         Only runs aligned with word boundaries are replaced, so 公积金 (a word of its own) is never read as 共济.
         """
         sounds = [syllables(word) for word in words]
+        blurred = [loose(s) for s in sounds]
         result, changed, i = [], False, 0
         while i < len(words):
-            replacement = self._match_at(words, sounds, i)
+            replacement = self._match_at(words, sounds, blurred, i)
             if replacement is None:
                 result.append(words[i])
                 i += 1
@@ -71,14 +72,16 @@ class HomophoneReader:
             i += width
         return result if changed else None
 
-    def _match_at(self, words, sounds, start):
+    def _match_at(self, words, sounds, blurred, start):
         joined: tuple[str, ...] = ()
+        joined_loosely: tuple[str, ...] = ()
         best = None
         for end in range(start, min(len(words), start + MAX_TERM_LENGTH)):
             joined += sounds[end]
+            joined_loosely += blurred[end]
             if len(joined) > MAX_TERM_LENGTH:
                 break
-            term = self._terms.get(joined) or self._loose_terms.get(loose(joined))
+            term = self._terms.get(joined) or self._loose_terms.get(joined_loosely)
             if term is not None:
                 best = (term, end - start + 1)
         return best
