@@ -127,7 +127,7 @@ class Bot:
         reply = turn.reply
         if reply.action == "none":
             return
-        question = mask(incoming.text) if incoming.kind in ("text", "voice") else f"[{incoming.kind}] {incoming.text}"
+        question = mask(incoming.text if incoming.kind in ("text", "voice") else f"[{incoming.kind}] {incoming.text}")
         records.log_turn(
             self.db,
             channel=incoming.channel,
