@@ -62,7 +62,9 @@ SETTINGS = (
     Setting("SECRET_KEY", "", "Signs mini-program session ids; empty = generated once into `instance/secret_key`"),
     Setting("USER_HASH_SALT", "", "Salt for hashing user ids in the records; empty = generated once into `instance/`"),
     Setting(
-        "PROXY_HOPS", 0, "Reverse proxies in front (nginx = 1): client IPs for rate limits come from X-Forwarded-For"
+        "PROXY_HOPS",
+        0,
+        "Reverse proxies in front (nginx = 1), only with that many in front: client IPs then come from X-Forwarded-For",
     ),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),
     Setting("LOG_LEVEL", "INFO", "Python logging level"),

@@ -88,8 +88,11 @@ class Bot:
         return records.same_content_as_before(self.db, key, fingerprint)
 
     def allow(self, key: str, limit: int, window: float) -> float:
-        """Count one request for `key`; 0 if within `limit` per `window` seconds, else seconds to wait."""
-        return records.count_request(self.db, key, limit, window)
+        """Count one request for `key`; 0 if within `limit` per `window` seconds, else seconds to wait.
+
+        Keys name IP addresses and platform user ids: only their salted hash is stored.
+        """
+        return records.count_request(self.db, user_hash(self.salt, "rate-limit", key), limit, window)
 
     def _housekeeping(self) -> None:
         now = time.time()

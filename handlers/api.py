@@ -113,7 +113,10 @@ def ask():
     session = _field(body, "session", str, required=False)
     identity = _identity(session) if session else secrets.token_urlsafe(16)
     region = _region(_field(body, "region", str, required=False))
-    _rate_limit(f"session:{identity}", int(current_app.config["API_RATE_LIMIT_PER_SESSION"]))
+    per_session = int(current_app.config["API_RATE_LIMIT_PER_SESSION"])
+    if not session:  # else leaving it out would skip this limit: new sessions share one count per client address
+        _rate_limit(f"new-session:{request.remote_addr}", per_session)
+    _rate_limit(f"session:{identity}", per_session)
     reply = current_app.extensions["bot"].respond(
         Incoming(CHANNEL, identity, text=text, region=region, paged=False, buttons=True)
     )

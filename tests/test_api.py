@@ -294,3 +294,36 @@ def test_a_chunked_body_over_the_limit_is_413_json(api):
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert response.status_code == 413 and error_of(response)["code"] == "request_entity_too_large"
+
+
+def login_session(app, identity: str) -> str:
+    """The session POST /api/v1/login issues for a platform user (the code exchange itself needs the network)."""
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(app.config["SECRET_KEY"], salt="api-session").dumps(identity)
+
+
+def test_rate_limit_keys_are_stored_hashed(api_app, api):
+    from bot.storage import open_db
+
+    session = login_session(api_app, "wechat:o_openid_of_a_real_user")
+    ask(api, "家庭共济怎么开通", session=session)
+    keys = [row[0] for row in open_db(api_app.config["DATABASE"]).execute("SELECT key FROM rate_limits")]
+    assert len(keys) == 2  # the address and the session
+    assert not any("o_openid_of_a_real_user" in key or "127.0.0.1" in key for key in keys), keys
+
+
+def test_leaving_out_the_session_does_not_skip_the_per_session_limit(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "r.sqlite"),
+            "API_RATE_LIMIT_PER_IP": 0,
+            "API_RATE_LIMIT_PER_SESSION": 2,
+            "API_RATE_WINDOW": 3600,
+            "KNOWLEDGE_RELOAD_SECONDS": 0,
+        }
+    )
+    client = app.test_client()
+    statuses = [client.post("/api/v1/ask", json={"text": "你好"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
