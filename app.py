@@ -6,6 +6,8 @@ import logging
 import os
 import re
 import secrets
+import stat
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,6 +22,13 @@ from bot.matching import Thresholds
 from bot.storage import open_db
 
 _QUERY = re.compile(r"\?[^ \"]*")
+
+#: Shortest SECRET_KEY or USER_HASH_SALT accepted; generated ones have 64 hex characters.
+MIN_SECRET_CHARS = 32
+
+
+class ConfigError(Exception):
+    """A setting the service cannot start with; the message says what is wrong and what to do."""
 
 
 class Setting(NamedTuple):
@@ -97,10 +106,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.extensions["knowledge"] = source
     open_db(app.config["DATABASE"])  # create and migrate now: a bad path fails at start, not at the first message
-    salt = app.config["USER_HASH_SALT"] or instance_secret(app, "user_hash_salt")
+    salt = configured_secret(app, "USER_HASH_SALT", "user_hash_salt")
     app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = instance_secret(app, "secret_key")
+    app.config["SECRET_KEY"] = configured_secret(app, "SECRET_KEY", "secret_key")
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -115,15 +123,46 @@ def drop_query_strings(record: logging.LogRecord) -> bool:
     return True
 
 
-def instance_secret(app: Flask, name: str) -> str:
-    """A random secret generated once into `instance/` and kept there, so restarts and workers agree."""
-    path = Path(app.instance_path) / name
+def configured_secret(app: Flask, setting: str, file_name: str) -> str:
+    """The setting's secret, else the one generated into `instance/`; refused at start if empty or short."""
+    if app.config[setting]:
+        return checked_secret(app.config[setting], setting, f"set {setting} to a longer random value")
+    return instance_secret(app.instance_path, file_name)
+
+
+def instance_secret(directory: str | Path, name: str) -> str:
+    """A random secret generated once into `directory` (mode 0600) and kept there, so restarts and workers agree."""
+    path = Path(directory) / name
+    if not path.exists():
+        _create_secret(path)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o600)
+        logging.getLogger(__name__).warning("secret_made_private: %s was readable by others; now 0600", path)
+    return checked_secret(path.read_text().strip(), str(path), "delete the file to have a new one generated")
+
+
+def _create_secret(path: Path) -> None:
+    """Write the whole secret to a private temporary file, then link it into place: never empty, never partial."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mkstemp creates it 0600
     try:
-        with path.open("x") as new_file:
+        with os.fdopen(fd, "w") as new_file:
             new_file.write(secrets.token_hex(32))
-    except FileExistsError:
-        pass
-    return path.read_text().strip()
+            new_file.flush()
+            os.fsync(new_file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process got there first, with a whole secret too
+    finally:
+        os.unlink(temporary)
+
+
+def checked_secret(value: str, where: str, remedy: str) -> str:
+    """The secret if long enough to sign sessions and salt hashes; otherwise a ConfigError saying what to do."""
+    if len(value) < MIN_SECRET_CHARS:
+        size = "empty" if not value else f"only {len(value)} characters"
+        raise ConfigError(f"{where} is {size}; a secret needs at least {MIN_SECRET_CHARS} random characters: {remedy}")
+    return value
 
 
 def read_settings(environ) -> dict:

@@ -1,10 +1,13 @@
 """The factory: settings from the environment, secrets generated once, logs without personal data."""
 
 import logging
+import multiprocessing
+import stat
+from pathlib import Path
 
 import pytest
 
-from app import SETTINGS, create_app, drop_query_strings, read_settings
+from app import SETTINGS, ConfigError, create_app, drop_query_strings, instance_secret, read_settings
 
 
 def test_settings_are_typed_like_their_defaults():
@@ -61,3 +64,45 @@ def test_behind_a_proxy_rate_limits_count_the_forwarded_client(tmp_path):
     other = client.get("/api/v1/popular", headers={"X-Forwarded-For": "203.0.113.2"})
     again = client.get("/api/v1/popular", headers={"X-Forwarded-For": "203.0.113.1"})
     assert (first.status_code, other.status_code, again.status_code) == (200, 200, 429)
+
+
+def test_generated_secrets_are_private_files(tmp_path):
+    app = create_app({"DATABASE": str(tmp_path / "a.sqlite")})
+    for name in ("secret_key", "user_hash_salt"):
+        path = Path(app.instance_path) / name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+        assert len(path.read_text()) == 64
+
+
+@pytest.mark.parametrize("content", ["", "\n", "short"])
+def test_an_empty_or_short_secret_file_is_refused_at_start(tmp_path, content):
+    first = create_app({"DATABASE": str(tmp_path / "a.sqlite")})
+    path = Path(first.instance_path) / "secret_key"
+    original = path.read_text()
+    try:
+        path.write_text(content)
+        with pytest.raises(ConfigError, match=r"secret_key .*(empty|only \d+ characters).*at least 32"):
+            create_app({"DATABASE": str(tmp_path / "a.sqlite")})
+    finally:
+        path.write_text(original)
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "USER_HASH_SALT"])
+def test_a_short_secret_in_the_environment_is_refused_at_start(tmp_path, monkeypatch, name):
+    monkeypatch.setenv(name, "test")
+    with pytest.raises(ConfigError, match=f"{name} is only 4 characters"):
+        create_app({"DATABASE": str(tmp_path / "a.sqlite")})
+
+
+def _create_secret(args):
+    directory, barrier = args
+    barrier.wait()
+    return instance_secret(directory, "racing_secret")
+
+
+def test_processes_racing_to_create_a_secret_all_get_the_same_whole_one(tmp_path):
+    with multiprocessing.Manager() as manager:
+        barrier = manager.Barrier(6)
+        with multiprocessing.get_context("spawn").Pool(6) as pool:
+            found = pool.map(_create_secret, [(str(tmp_path), barrier)] * 6)
+    assert len(set(found)) == 1 and len(found[0]) == 64
