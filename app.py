@@ -51,6 +51,11 @@ SETTINGS = (
     ),
     Setting("WECHAT_APP_ID", "", "AppID of the official account; required with WECHAT_AES_KEY"),
     Setting(
+        "WECHAT_ALLOW_PLAINTEXT",
+        False,
+        "With WECHAT_AES_KEY set, also read plaintext messages; only while switching the console's mode",
+    ),
+    Setting(
         "WECHAT_TIMESTAMP_TOLERANCE",
         300,
         "Seconds a signed WeChat request stays valid; 0 switches the replay window off",

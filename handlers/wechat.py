@@ -67,6 +67,7 @@ def receive():
         crypto = _crypto()
         message = wechat_xml.read_message(_decrypt(crypto))
     elif encrypt_type == "raw":
+        _refuse_plaintext_in_safe_mode()
         crypto = None
         signature = request.args.get("signature")
         _check_signature(signature)
@@ -120,6 +121,16 @@ def _refuse_replay_with_another_body(signature: str, body: bytes) -> None:
     key = f"wechat:{request.args.get('timestamp')}:{request.args.get('nonce')}:{signature}"
     if not current_app.extensions["bot"].same_content_as_before(key, hashlib.sha256(body).hexdigest()):
         raise Rejected(403, "signed query replayed with another body")
+
+
+def _refuse_plaintext_in_safe_mode() -> None:
+    """With an EncodingAESKey only encrypted messages are read: a plaintext body is signed by nobody.
+
+    WECHAT_ALLOW_PLAINTEXT lets them in while the console is switched from plaintext to safe mode.
+    """
+    config = current_app.config
+    if config["WECHAT_AES_KEY"] and not config["WECHAT_ALLOW_PLAINTEXT"]:
+        raise Rejected(403, "plaintext message while WECHAT_AES_KEY is set (WECHAT_ALLOW_PLAINTEXT is off)")
 
 
 def _body() -> bytes:
