@@ -19,7 +19,7 @@ import knowledge
 from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Thresholds
-from bot.storage import open_db
+from bot.storage import StorageError, open_db
 
 _QUERY = re.compile(r"\?[^ \"]*")
 
@@ -110,7 +110,7 @@ def create_app(config: dict | None = None) -> Flask:
         reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
     )
     app.extensions["knowledge"] = source
-    open_db(app.config["DATABASE"])  # create and migrate now: a bad path fails at start, not at the first message
+    prepare_database(app.config["DATABASE"])
     salt = configured_secret(app, "USER_HASH_SALT", "user_hash_salt")
     app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))
     app.config["SECRET_KEY"] = configured_secret(app, "SECRET_KEY", "secret_key")
@@ -119,6 +119,21 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     handlers.register(app)
     return app
+
+
+def prepare_database(path: str) -> bool:
+    """Create and migrate the database now, so a problem shows at start; False (logged) if it cannot be opened.
+
+    Not fatal: gunicorn stops the whole server when a worker fails to boot, so a database that is briefly
+    unavailable while a worker (re)starts would become an outage. /healthz says 503 until it answers again;
+    gunicorn.conf.py checks it once in the master before any worker starts, and stops there if it cannot.
+    """
+    try:
+        open_db(path).conn.close()
+    except StorageError as exc:
+        logging.getLogger(__name__).error("database_unavailable: %s; /healthz answers 503 until it opens", exc)
+        return False
+    return True
 
 
 def drop_query_strings(record: logging.LogRecord) -> bool:

@@ -17,6 +17,7 @@ def healthz():
         checks["knowledge"] = f"{len(kb.faqs)} FAQs"
     except KnowledgeError as exc:
         checks["knowledge"] = f"not loaded: {len(exc.problems)} problems"
-    checks["database"] = "ok" if current_app.extensions["bot"].database_answers() else "unreachable"
+    problem = current_app.extensions["bot"].database_problem()
+    checks["database"] = f"unavailable: {problem}" if problem else "ok"
     healthy = checks["database"] == "ok" and not checks["knowledge"].startswith("not")
     return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503

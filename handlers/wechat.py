@@ -20,6 +20,7 @@ from wechatpy.utils import WeChatSigner
 from werkzeug.exceptions import HTTPException
 
 from bot.messages import Incoming, Reply
+from bot.storage import StorageError
 
 from . import wechat_xml
 
@@ -29,6 +30,9 @@ blueprint = Blueprint("wechat", __name__)
 
 #: Turns run here so a slow one can outlive its request: it finishes, and the bot stores the reply for a retry.
 _workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wechat-turn")
+
+#: WeChat closes the connection after this long and retries the message (three tries in all).
+WECHAT_GIVES_UP_SECONDS = 5.0
 
 #: What wechatpy's decryption raises on a payload that is not ours: bad base64, block size, padding, length.
 _UNDECRYPTABLE = (WeChatException, ValueError, IndexError, struct.error)
@@ -77,8 +81,7 @@ def receive():
     else:
         raise Rejected(400, "unknown encrypt_type")
     incoming = wechat_xml.to_incoming(message)
-    reply = _respond(incoming)
-    text = reply.text if reply is not None else None
+    text = _respond(incoming).text
     log.info(
         "wechat_message: encrypted=%s kind=%s reply=%s",
         crypto is not None,
@@ -167,17 +170,24 @@ def _decrypt(crypto: WeChatCrypto) -> str:
         raise Rejected(400, f"undecryptable payload ({type(exc).__name__})") from None
 
 
-def _respond(incoming: Incoming) -> Reply | None:
-    """The bot's reply, or None when it is not ready within WECHAT_REPLY_TIMEOUT (WeChat waits 5 s)."""
+def _respond(incoming: Incoming) -> Reply:
+    """The bot's reply; one not ready within WECHAT_REPLY_TIMEOUT is kept for WeChat's retry of the message.
+
+    `success` would end WeChat's retries and lose the answer. Instead the connection stays open until the
+    turn ends, at most until WeChat has given up (it then retries the same MsgId and gets the stored reply);
+    a turn the database could not take raises StorageError (503, and the retry does the turn again).
+    """
+    started = time.monotonic()
     timeout = float(current_app.config["WECHAT_REPLY_TIMEOUT"])
     future = _workers.submit(current_app.extensions["bot"].respond, incoming)
     try:
         return future.result(timeout=timeout)
     except TimeoutError:
-        log.warning(
-            "wechat_reply_late: kind=%s timeout=%.1fs; answering success, the turn goes on", incoming.kind, timeout
-        )
-        return None
+        log.warning("wechat_reply_late: kind=%s timeout=%.1fs; kept for WeChat's retry", incoming.kind, timeout)
+    try:
+        return future.result(timeout=max(0.0, WECHAT_GIVES_UP_SECONDS + 1 - (time.monotonic() - started)))
+    except TimeoutError:
+        raise Rejected(503, "reply not ready before WeChat gave up; its retry gets it once stored") from None
 
 
 def _plain(status: int) -> Response:
@@ -203,6 +213,13 @@ def http_error(error: HTTPException):
     """Werkzeug's own refusals (413 above all) keep their status, and are logged like ours."""
     log.warning("wechat_rejected: status=%s reason=%s", error.code, error.name)
     return error
+
+
+@blueprint.errorhandler(StorageError)
+def storage_failed(error: StorageError):
+    """The database could not take the turn (the bot logged it as message_failed): WeChat will retry."""
+    log.warning("wechat_rejected: status=503 reason=database unavailable (%s)", error)
+    return _plain(503)
 
 
 @blueprint.errorhandler(Exception)

@@ -6,8 +6,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from faults import read_only
 
 from app import SETTINGS, ConfigError, create_app, drop_query_strings, instance_secret, read_settings
+from bot.storage import StorageError, open_db
 
 
 def test_settings_are_typed_like_their_defaults():
@@ -106,3 +108,32 @@ def test_processes_racing_to_create_a_secret_all_get_the_same_whole_one(tmp_path
         with multiprocessing.get_context("spawn").Pool(6) as pool:
             found = pool.map(_create_secret, [(str(tmp_path), barrier)] * 6)
     assert len(set(found)) == 1 and len(found[0]) == 64
+
+
+def test_a_database_that_cannot_be_opened_at_start_is_a_503_not_a_crash_and_heals(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    with read_only(folder):
+        app = create_app({"DATABASE": str(folder / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0})
+        assert app.test_client().get("/healthz").status_code == 503
+    assert app.test_client().get("/healthz").status_code == 200
+    assert app.test_client().post("/api/v1/ask", json={"text": "家庭共济怎么开通"}).status_code == 200
+
+
+def _open_fresh(args):
+    path, barrier = args
+    barrier.wait()
+    try:
+        open_db(path).conn.close()
+    except StorageError as exc:
+        return str(exc)
+    return "ok"
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
+    """Several workers starting on a new database: one migrates, the others wait for it (no "database is locked")."""
+    with multiprocessing.Manager() as manager, multiprocessing.get_context("fork").Pool(6) as pool:
+        for attempt in range(8):
+            barrier = manager.Barrier(6)
+            path = str(tmp_path / f"fresh{attempt}.sqlite")
+            assert pool.map(_open_fresh, [(path, barrier)] * 6) == ["ok"] * 6

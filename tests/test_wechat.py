@@ -27,6 +27,7 @@ from wechat_user import (
     wechat_config,
 )
 
+import handlers.wechat
 import knowledge
 from app import create_app
 from bot.privacy import user_hash
@@ -224,16 +225,25 @@ class GatedBot:
         return self.bot.respond(incoming)
 
 
-def test_a_slow_turn_answers_success_and_the_turn_still_finishes(wechat_app, user, monkeypatch):
+def test_a_late_answer_is_not_a_success_but_goes_to_wechats_retry(wechat_app, user, monkeypatch):
+    """`success` would end WeChat's retries and lose the answer: the late delivery gets no reply, the retry gets it."""
     gated = GatedBot(wechat_app.extensions["bot"])
     monkeypatch.setitem(wechat_app.extensions, "bot", gated)
     monkeypatch.setitem(wechat_app.config, "WECHAT_REPLY_TIMEOUT", 0.2)
-    assert user.send(QUESTION, msg_id=6054768590064719003).content is None
-    assert user.response.data == b"success"
+    monkeypatch.setattr(handlers.wechat, "WECHAT_GIVES_UP_SECONDS", 0.3)  # the seconds WeChat holds a connection
+    delivery = user.delivery(message_xml(user.account, user.openid, "text", {"Content": QUESTION}, 6054768590064719003))
+    assert user.post(delivery).status_code == 503
     gated.gate.set()
-    monkeypatch.setitem(wechat_app.config, "WECHAT_REPLY_TIMEOUT", 4.5)
-    assert ANSWER in user.send(QUESTION, msg_id=6054768590064719003).content  # a retry gets the stored reply
+    assert ANSWER in user.send(QUESTION, msg_id=6054768590064719003).content  # the retry gets the stored reply
     assert turns_of(wechat_app, user.openid) == 1
+
+
+def test_an_answer_ready_while_wechat_still_waits_is_sent(wechat_app, user, monkeypatch):
+    gated = GatedBot(wechat_app.extensions["bot"])
+    monkeypatch.setitem(wechat_app.extensions, "bot", gated)
+    monkeypatch.setitem(wechat_app.config, "WECHAT_REPLY_TIMEOUT", 0.1)
+    threading.Timer(0.3, gated.gate.set).start()
+    assert ANSWER in user.send(QUESTION, msg_id=6054768590064719004).content
 
 
 # Bad requests: each gets its status, is logged without the body or openid, and the next good one is answered
