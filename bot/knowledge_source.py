@@ -14,14 +14,24 @@ from .matching import Matcher, Thresholds
 
 log = logging.getLogger(__name__)
 
+#: Files must have been left alone this long before a reload reads them, in seconds.
+SETTLE_SECONDS = 1.0
+
 
 class KnowledgeSource:
     """Holds the current (KnowledgeBase, Matcher) pair for every request of one process."""
 
-    def __init__(self, directory: str | Path, thresholds: Thresholds, reload_seconds: float = 0):
+    def __init__(
+        self,
+        directory: str | Path,
+        thresholds: Thresholds,
+        reload_seconds: float = 0,
+        settle_seconds: float = SETTLE_SECONDS,
+    ):
         self.directory = Path(directory)
         self.thresholds = thresholds
         self.reload_seconds = reload_seconds
+        self.settle_seconds = settle_seconds
         self.last_problems: list[Problem] = []
         self._lock = threading.Lock()
         self._checked_at = time.monotonic()
@@ -63,10 +73,23 @@ class KnowledgeSource:
         if now - self._checked_at < self.reload_seconds:
             return
         self._checked_at = now
-        if self._files_fingerprint() != self._fingerprint:
+        fingerprint = self._files_fingerprint()
+        if fingerprint != self._fingerprint and not self._still_being_written(fingerprint):
             self.reload()
 
     def _files_fingerprint(self) -> tuple:
-        return tuple(
-            sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in self.directory.rglob("*") if p.is_file())
-        )
+        """Name, mtime and size of each file the loader reads; editors' temporary files change nothing."""
+        found = []
+        for path in knowledge.source_files(self.directory):
+            try:
+                stat = path.stat()
+            except OSError:
+                found.append((str(path), None, None))
+            else:
+                found.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(found)
+
+    def _still_being_written(self, fingerprint: tuple) -> bool:
+        """A file changed in the last `settle_seconds` may be half-written (an editor, `git pull`): look later."""
+        newest = max((mtime for _, mtime, _ in fingerprint if mtime is not None), default=0)
+        return time.time() - newest / 1e9 < self.settle_seconds

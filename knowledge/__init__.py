@@ -64,7 +64,36 @@ __all__ = [
     "SmalltalkIntent",
     "check",
     "load",
+    "source_files",
 ]
+
+
+#: The files `check` reads besides faqs/*.yaml.
+FILE_NAMES = (
+    "userdict.txt",
+    "synonyms.yaml",
+    "stopwords.txt",
+    "fillers.txt",
+    "anchors.txt",
+    "regions.yaml",
+    "menu.yaml",
+    "out_of_scope.yaml",
+    "smalltalk.yaml",
+    "replies.yaml",
+    "commands.yaml",
+    "topics.yaml",
+)
+
+
+def faq_files(root: Path) -> list[Path]:
+    """faqs/*.yaml that are files: a folder of that name or an editor's hidden file is not an FAQ file."""
+    return sorted(p for p in (root / "faqs").glob("*.yaml") if p.is_file() and not p.name.startswith("."))
+
+
+def source_files(directory: str | Path) -> list[Path]:
+    """Every file `load` reads (editors' swap, backup and temporary files are not among them)."""
+    root = Path(directory)
+    return [*faq_files(root), *(root / name for name in FILE_NAMES)]
 
 
 def load(directory: str | Path = DEFAULT_DIR) -> KnowledgeBase:
@@ -89,7 +118,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         problems.extend(found)
         return value
 
-    faq_paths = sorted((root / "faqs").glob("*.yaml"))
+    faq_paths = faq_files(root)
     if not faq_paths:
         problems.append(Problem(_label(root, root / "faqs"), 1, "no FAQ files (faqs/*.yaml)"))
     faqs = []
