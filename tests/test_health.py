@@ -13,6 +13,7 @@ from app import create_app
 @pytest.fixture
 def db_app(tmp_path):
     folder = tmp_path / "data"
+    folder.mkdir()
     return create_app({"TESTING": True, "DATABASE": str(folder / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0})
 
 
@@ -74,3 +75,9 @@ def test_a_write_locked_database_is_a_503_with_retry_after_not_a_500(db_app):
         locker.execute("ROLLBACK")
         locker.close()
     assert ask(client).status_code == 200 and health(client) == (200, "ok")
+
+
+def test_a_missing_database_folder_is_not_created(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "nowhere" / "bot.sqlite")})
+    assert app.test_client().get("/healthz").status_code == 503
+    assert not (tmp_path / "nowhere").exists()

@@ -28,7 +28,8 @@ def open_db(path: str | Path, create: bool = True) -> Database:
     """Open and migrate the database; WAL lets readers and one writer work at once.
 
     Several processes may open a new file at the same moment: one migrates, the others wait for it.
-    `create=False` (reconnecting) refuses a missing file instead of starting an empty one in its place.
+    The folder must exist: a folder that vanished (an unmounted volume) is an error, never a fresh empty
+    database in its place; `create=False` (reconnecting) refuses a missing file the same way.
     """
     deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
     while True:
@@ -43,8 +44,6 @@ def open_db(path: str | Path, create: bool = True) -> Database:
 
 
 def _open(path: Path, create: bool) -> Database:
-    if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
     uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
     connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     try:
