@@ -46,7 +46,7 @@ def turns_per_message(server: Gunicorn) -> int:
 # Start
 
 
-@pytest.mark.parametrize("start", range(4))
+@pytest.mark.parametrize("start", range(2))
 def test_four_workers_starting_on_a_new_database_all_boot_and_stay_up(tmp_path, start):
     with Gunicorn(tmp_path, workers=4) as server:
         assert server.health() == 200
@@ -54,28 +54,23 @@ def test_four_workers_starting_on_a_new_database_all_boot_and_stay_up(tmp_path, 
         assert server.alive() and "failed to boot" not in server.log() and "Traceback" not in server.log()
 
 
-def test_a_worker_restarting_while_the_database_is_gone_boots_and_heals(tmp_path):
-    with Gunicorn(tmp_path, workers=2) as server:
-        folder = server.database.parent
-        with gone(folder):
-            offset = server.log_size()
-            server.kill_workers()
-            server.wait_for(lambda: server.log(offset).count("worker_ready") >= 2, 60, "restarted workers")
-            assert server.alive() and server.health() == 503
-        server.wait_for(lambda: server.health() == 200, 10, "/healthz back to 200")
-        assert ANSWER in server.ask(QUESTION).json()["answer"]
+def restart_workers(server: Gunicorn) -> None:
+    """Kill every worker and wait for gunicorn to boot new ones, as after a crash or `max_requests`."""
+    offset = server.log_size()
+    server.kill_workers()
+    server.wait_for(lambda: server.log(offset).count("worker_ready") >= server.workers, 60, "restarted workers")
 
 
-def test_read_only_database_then_fixed_healthz_turns_503_and_back_by_itself(tmp_path):
+@pytest.mark.parametrize("fault", [gone, read_only], ids=["folder gone", "read-only"])
+def test_workers_restarting_while_the_database_is_unusable_boot_and_heal_by_themselves(tmp_path, fault):
     with Gunicorn(tmp_path, workers=2) as server:
-        with read_only(server.database.parent):
-            offset = server.log_size()
-            server.kill_workers()  # new workers open it read-only, as after any restart
-            server.wait_for(lambda: server.log(offset).count("worker_ready") >= 2, 60, "restarted workers")
-            statuses = {server.health() for _ in range(6)}
-            asks = {server.ask(QUESTION).status for _ in range(4)}
-            assert statuses == {503} and asks == {503}
+        with fault(server.database.parent):
+            restart_workers(server)  # new workers open it during the fault
+            assert server.alive()
+            assert {server.health() for _ in range(6)} == {503}
+            assert {server.ask(QUESTION).status for _ in range(4)} == {503}
         server.wait_for(lambda: server.health() == 200, 10, "/healthz back to 200")
+        assert {server.health() for _ in range(6)} == {200}
         assert {server.ask(QUESTION).status for _ in range(4)} == {200}
 
 
@@ -103,27 +98,29 @@ def run_stall(server: Gunicorn, seconds: float, sent: list[Message], api_calls: 
     return results
 
 
-def test_a_write_lock_of_8_s_loses_no_message_and_the_api_says_503_with_retry_after(tmp_path):
-    with Gunicorn(tmp_path, workers=2) as server:
-        sent = messages(8, 7_000_000)
-        _, api = run_stall(server, 8, sent, api_calls=6)
-        counts = accounted(server, sent)
+def test_a_write_lock_loses_no_message_and_the_api_says_503_with_retry_after(tmp_path):
+    """Two servers at once: a lock WeChat's retries outlast (8 s) and one they do not (17 s)."""
+    with Gunicorn(tmp_path / "short", workers=2) as short, Gunicorn(tmp_path / "long", workers=2) as long:
+        with ThreadPoolExecutor(2) as pool:
+            short_run = pool.submit(run_stall, short, 8, messages(8, 7_000_000), 6)
+            long_run = pool.submit(run_stall, long, 17, messages(4, 7_100_000), 2)
+            (short_sent, short_api), (long_sent, long_api) = short_run.result(), long_run.result()
+
+        counts = accounted(short, short_sent)
         assert counts == {"accepted": 8, "answered": 8, "recorded_failed": 0}, counts
+        assert turns_per_message(short) == 8 + sum(a.status == 200 for a in short_api)  # each message once
+        print("write lock 8 s:", counts, "WeChat tries:", sorted("/".join(m.tries) for m in short_sent))
+
+        counts = accounted(long, long_sent)
+        assert counts == {"accepted": 4, "answered": 0, "recorded_failed": 4}, counts
+        assert all(set(failed_in_log(long.log(), m)) == {"database is locked"} for m in long_sent)
+        print("write lock 17 s:", counts)
+
+        api = short_api + long_api
         refused = [a for a in api if a.status == 503]
         assert refused and {a.status for a in api} <= {200, 503}  # 200: taken after the lock ended
         assert all(a.headers["Retry-After"] == "5" and a.json()["error"]["code"] == "unavailable" for a in refused)
-        assert turns_per_message(server) == 8 + sum(a.status == 200 for a in api)  # each message once
-        print("write lock 8 s:", counts, "WeChat tries:", sorted("/".join(m.tries) for m in sent))
-
-
-def test_a_write_lock_longer_than_wechat_tries_records_every_message_failed_with_its_reason(tmp_path):
-    with Gunicorn(tmp_path, workers=2) as server:
-        sent = messages(4, 7_100_000)
-        run_stall(server, 17, sent, api_calls=0)
-        counts = accounted(server, sent)
-        assert counts == {"accepted": 4, "answered": 0, "recorded_failed": 4}, counts
-        assert all(set(failed_in_log(server.log(), m)) == {"database is locked"} for m in sent)
-        print("write lock 17 s:", counts)
+        print("API during the locks:", len(refused), "× 503 with Retry-After,", len(api) - len(refused), "× 200")
 
 
 # Workers die
@@ -145,7 +142,7 @@ def test_workers_killed_mid_request_and_after_answering_lose_no_message_and_answ
         for thread in threads:
             thread.start()
         kills = []
-        for _ in range(4):
+        for _ in range(3):
             time.sleep(1.5)
             kills += server.kill_workers([random.choice(server.worker_pids())])
         time.sleep(2)
@@ -153,7 +150,7 @@ def test_workers_killed_mid_request_and_after_answering_lose_no_message_and_answ
         for thread in threads:
             thread.join()
         counts = accounted(server, sent)
-        assert counts["answered"] + counts["recorded_failed"] == len(sent) and len(kills) == 4
+        assert counts["answered"] + counts["recorded_failed"] == len(sent) and len(kills) == 3
         assert turns_per_message(server) == counts["answered"]  # a retry never runs a finished turn again
         assert not any(m.reply == "" for m in sent), [m.tries for m in sent if m.reply == ""]  # no empty success
         retried = sum(len(m.tries) > 1 for m in sent)
@@ -186,7 +183,7 @@ def test_a_worker_killed_while_a_turn_waits_for_the_database_loses_nothing(tmp_p
 
 
 def test_editors_leftovers_and_half_written_files_cause_no_error_and_one_reload(tmp_path, kb_dir):
-    with Gunicorn(tmp_path, workers=2, KNOWLEDGE_DIR=str(kb_dir), KNOWLEDGE_RELOAD_SECONDS="0.2") as server:
+    with Gunicorn(tmp_path, workers=1, KNOWLEDGE_DIR=str(kb_dir), KNOWLEDGE_RELOAD_SECONDS="0.2") as server:
         offset = server.log_size()
         faqs = kb_dir / "faqs"
         (faqs / "x.yaml").mkdir()
@@ -203,12 +200,12 @@ def test_editors_leftovers_and_half_written_files_cause_no_error_and_one_reload(
             whole.replace("医保卡能借给家人用吗？能用", "医保卡能不能借给家里人用？能用"), encoding="utf-8"
         )
         deadline = time.monotonic() + 30  # workers look for edits when asked something
-        while server.log(offset).count("knowledge_loaded") < 2 and time.monotonic() < deadline:
+        while server.log(offset).count("knowledge_loaded") < 1 and time.monotonic() < deadline:
             statuses.append(server.ask(QUESTION).status)
             time.sleep(0.1)
         log = server.log(offset)
         assert set(statuses) == {200}
-        assert "knowledge_rejected" not in log and log.count("knowledge_loaded") == 2, log
+        assert "knowledge_rejected" not in log and log.count("knowledge_loaded") == 1, log
         title = server.get("/api/v1/faqs/card-lending").json()["title"]
         assert title.startswith("医保卡能不能借给家里人用？")
         print("knowledge edits:", len(statuses), "answers, reloads:", log.count("knowledge_loaded"))
