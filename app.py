@@ -63,7 +63,7 @@ SETTINGS = (
     Setting(
         "WECHAT_REPLY_TIMEOUT",
         4.5,
-        "Seconds to wait for an answer before replying `success`: WeChat gives up at 5 and shows an error",
+        "Seconds an answer may take and still reach WeChat (it waits 5); a later one goes to WeChat's retry",
     ),
     Setting("API_RATE_LIMIT_PER_IP", 120, "Requests one IP address may make to /api/v1 per window; 0 = no limit"),
     Setting("API_RATE_LIMIT_PER_SESSION", 30, "Questions one mini-program session may ask per window; 0 = no limit"),
