@@ -149,9 +149,9 @@ class Bot:
             return records.count_request(db, user_hash(self.salt, "rate-limit", key), limit, window)
 
     def _warm_up(self) -> None:
-        """Load or reload the knowledge base before the write lock is taken: building a matcher takes a second."""
+        """Reload edited knowledge files before the write lock is taken: building a matcher takes a second."""
         try:
-            self.conversation()
+            self.knowledge.refresh()
         except Exception:  # the turn meets the same error and answers with the error reply
             pass
 
