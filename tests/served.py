@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -191,7 +192,7 @@ def wechat_sends(server: Gunicorn, message: Message, wait: float = WECHAT_WAIT_S
         except TimeoutError:
             message.tries.append("timeout")
             continue
-        except (urllib.error.URLError, ConnectionError, OSError):
+        except (urllib.error.URLError, http.client.HTTPException, OSError):  # refused, reset, cut off mid-reply
             message.tries.append("reset")
             time.sleep(1)
             continue

@@ -136,7 +136,8 @@ def test_workers_killed_mid_request_and_after_answering_lose_no_message_and_answ
                 if stop.is_set():
                     return
                 message = Message(7_200_000 + number * 1000 + n, QUESTION, f"o_kill_{number}_{n}")
-                sent.append(wechat_sends(server, message))
+                sent.append(message)
+                wechat_sends(server, message)
 
         threads = [threading.Thread(target=follower, args=(n,)) for n in range(8)]
         for thread in threads:
