@@ -64,36 +64,7 @@ __all__ = [
     "SmalltalkIntent",
     "check",
     "load",
-    "source_files",
 ]
-
-
-#: The files `check` reads besides faqs/*.yaml.
-FILE_NAMES = (
-    "userdict.txt",
-    "synonyms.yaml",
-    "stopwords.txt",
-    "fillers.txt",
-    "anchors.txt",
-    "regions.yaml",
-    "menu.yaml",
-    "out_of_scope.yaml",
-    "smalltalk.yaml",
-    "replies.yaml",
-    "commands.yaml",
-    "topics.yaml",
-)
-
-
-def faq_files(root: Path) -> list[Path]:
-    """faqs/*.yaml that are files: a folder of that name or an editor's hidden file is not an FAQ file."""
-    return sorted(p for p in (root / "faqs").glob("*.yaml") if p.is_file() and not p.name.startswith("."))
-
-
-def source_files(directory: str | Path) -> list[Path]:
-    """Every file `load` reads (editors' swap, backup and temporary files are not among them)."""
-    root = Path(directory)
-    return [*faq_files(root), *(root / name for name in FILE_NAMES)]
 
 
 def load(directory: str | Path = DEFAULT_DIR) -> KnowledgeBase:
@@ -156,6 +127,18 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
     problems.extend(lint.unknown_menu_targets(kb, _label(root, root / "menu.yaml")))
     problems.extend(lint.template_problems(kb, TEMPLATE_FIELDS, _label(root, root / "replies.yaml")))
     return kb, sorted(set(problems))
+
+
+def faq_files(root: Path) -> list[Path]:
+    """faqs/*.yaml that are files: a folder of that name or an editor's hidden file is not an FAQ file."""
+    return sorted(p for p in (root / "faqs").glob("*.yaml") if p.is_file() and not p.name.startswith("."))
+
+
+def source_files(directory: str | Path) -> list[Path]:
+    """The operators' files: *.yaml and *.txt, and faqs/*.yaml; editors' swap, backup and hidden files are not."""
+    root = Path(directory)
+    top = (p for pattern in ("*.yaml", "*.txt") for p in root.glob(pattern))
+    return [*faq_files(root), *sorted(p for p in top if p.is_file() and not p.name.startswith("."))]
 
 
 def _label(root: Path, path: Path) -> str:
