@@ -75,6 +75,18 @@ def load(directory: str | Path = DEFAULT_DIR) -> KnowledgeBase:
     return kb
 
 
+def faq_files(root: Path) -> list[Path]:
+    """faqs/*.yaml that are files: a folder of that name or an editor's hidden file is not an FAQ file."""
+    return sorted(p for p in (root / "faqs").glob("*.yaml") if p.is_file() and not p.name.startswith("."))
+
+
+def source_files(directory: str | Path) -> list[Path]:
+    """The operators' files: *.yaml and *.txt, and faqs/*.yaml; editors' swap, backup and hidden files are not."""
+    root = Path(directory)
+    top = (p for pattern in ("*.yaml", "*.txt") for p in root.glob(pattern))
+    return [*faq_files(root), *sorted(p for p in top if p.is_file() and not p.name.startswith("."))]
+
+
 def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Everything `faq lint` reports: schema problems per file, then the rules across files."""
     root = Path(directory)
@@ -127,18 +139,6 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
     problems.extend(lint.unknown_menu_targets(kb, _label(root, root / "menu.yaml")))
     problems.extend(lint.template_problems(kb, TEMPLATE_FIELDS, _label(root, root / "replies.yaml")))
     return kb, sorted(set(problems))
-
-
-def faq_files(root: Path) -> list[Path]:
-    """faqs/*.yaml that are files: a folder of that name or an editor's hidden file is not an FAQ file."""
-    return sorted(p for p in (root / "faqs").glob("*.yaml") if p.is_file() and not p.name.startswith("."))
-
-
-def source_files(directory: str | Path) -> list[Path]:
-    """The operators' files: *.yaml and *.txt, and faqs/*.yaml; editors' swap, backup and hidden files are not."""
-    root = Path(directory)
-    top = (p for pattern in ("*.yaml", "*.txt") for p in root.glob(pattern))
-    return [*faq_files(root), *sorted(p for p in top if p.is_file() and not p.name.startswith("."))]
 
 
 def _label(root: Path, path: Path) -> str:
