@@ -271,9 +271,9 @@ def test_page_numbers_that_are_not_plain_digits_are_a_400(api, query):
     assert response.status_code == 400 and error_of(response)["code"] == "invalid_field"
 
 
-def test_a_huge_page_number_is_an_empty_page(api):
+def test_a_huge_page_number_is_an_empty_page(api, kb):
     body = api.get("/api/v1/faqs?page=999999999").get_json()
-    assert body["faqs"] == [] and body["total"] == 32
+    assert body["faqs"] == [] and body["total"] == len(kb.faqs)
 
 
 @pytest.mark.parametrize("field", ["text", "session", "region"])
