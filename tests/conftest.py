@@ -17,7 +17,7 @@ DATA = Path(__file__).resolve().parent / "data"
 # Property tests without their own max_examples (the fuzz suite above all): bounded in `make test`;
 # `pytest --hypothesis-profile=fuzz` is the long run README describes.
 settings.register_profile("bounded", max_examples=120, deadline=None, database=None)
-settings.register_profile("fuzz", max_examples=3_000, deadline=None, database=None)
+settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None)
 settings.load_profile("bounded")
 
 
