@@ -98,6 +98,11 @@ class Gunicorn:
             pids += [int(pid) for pid in children.read_text().split()]
         return pids
 
+    def ready_workers(self) -> list[int]:
+        """Live workers that have logged `worker_ready` (a worker still booting takes no requests yet)."""
+        ready = {int(pid) for pid in re.findall(r"worker_ready: pid=(\d+)", self.log())}
+        return [pid for pid in self.worker_pids() if pid in ready]
+
     def kill_workers(self, pids: list[int] | None = None) -> list[int]:
         """SIGKILL workers (all by default), as the kernel's OOM killer or a crash would."""
         pids = self.worker_pids() if pids is None else pids

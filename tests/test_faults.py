@@ -143,9 +143,11 @@ def test_workers_killed_mid_request_and_after_answering_lose_no_message_and_answ
         for thread in threads:
             thread.start()
         kills = []
-        for _ in range(3):
+        for _ in range(3):  # a worker dies now and then; gunicorn's replacement is ready before the next death
             time.sleep(1.5)
-            kills += server.kill_workers([random.choice(server.worker_pids())])
+            offset = server.log_size()
+            kills += server.kill_workers([random.choice(server.ready_workers())])
+            server.wait_for(lambda at=offset: "worker_ready" in server.log(at), 60, "a replacement worker")
         time.sleep(2)
         stop.set()
         for thread in threads:
