@@ -18,7 +18,7 @@ import handlers
 import knowledge
 from bot import Bot
 from bot.knowledge_source import KnowledgeSource
-from bot.matching import Thresholds
+from bot.matching import Policy
 from bot.storage import StorageError, open_db
 
 _QUERY = re.compile(r"\?[^ \"]*")
@@ -37,14 +37,21 @@ class Setting(NamedTuple):
     help: str
 
 
-_T = Thresholds()
+_P = Policy()
 SETTINGS = (
     Setting("KNOWLEDGE_DIR", "", "Folder of the FAQ files; empty = the project's `knowledge/`"),
     Setting("KNOWLEDGE_RELOAD_SECONDS", 5.0, "How often to look for edited FAQ files and reload them; 0 = never"),
     Setting("DATABASE", "", "SQLite file; empty = `instance/bot.sqlite`"),
-    Setting("MATCH_ANSWER_THRESHOLD", _T.answer, "Score the best FAQ needs to be answered outright"),
-    Setting("MATCH_MARGIN", _T.margin, "How far the best FAQ must lead the runner-up to be answered"),
-    Setting("MATCH_CLARIFY_THRESHOLD", _T.clarify, "Below this score the bot falls back instead of offering options"),
+    Setting(
+        "MATCH_WRONG_ANSWER_TARGET",
+        _P.wrong_answer_target,
+        "Share of held-out questions the bot may answer with the wrong FAQ; the answer threshold is learned to meet it",
+    ),
+    Setting(
+        "MATCH_CLARIFY_PROBABILITY",
+        _P.clarify,
+        "Below this probability that the best FAQ is right, the bot falls back instead of offering options",
+    ),
     Setting("WECHAT_TOKEN", "", "Token from the WeChat console (基本配置); `/wechat` answers 503 while empty"),
     Setting(
         "WECHAT_AES_KEY", "", "EncodingAESKey (43 characters) for compatible and safe mode; empty = plaintext only"
@@ -63,8 +70,16 @@ SETTINGS = (
     Setting(
         "WECHAT_REPLY_TIMEOUT",
         4.5,
-        "Seconds an answer may take and still reach WeChat (it waits 5); a later one goes to WeChat's retry",
+        "Seconds to wait for an answer before replying `success` (WeChat waits 5); it then follows as a 客服 message",
     ),
+    Setting(
+        "WECHAT_APP_SECRET",
+        "",
+        "AppSecret of the official account, for the access token: menu push, late replies; empty = neither",
+    ),
+    Setting("WECHAT_API_BASE", "https://api.weixin.qq.com", "WeChat's API server; point it at a stand-in to test"),
+    Setting("WECHAT_KF_TRANSFER", False, "1 = 人工 and a rejected fallback go to the account's customer-service staff"),
+    Setting("SITE_URL", "", "This service's public address (https://your.host), for menu links to the chat page"),
     Setting("API_RATE_LIMIT_PER_IP", 120, "Requests one IP address may make to /api/v1 per window; 0 = no limit"),
     Setting("API_RATE_LIMIT_PER_SESSION", 30, "Questions one mini-program session may ask per window; 0 = no limit"),
     Setting("API_RATE_WINDOW", 60, "Length of the rate-limit window, in seconds"),
@@ -85,8 +100,11 @@ SETTINGS = (
 )
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app; `config` (tests) overrides the environment, which overrides the defaults."""
+def create_app(config: dict | None = None, warm: bool = True) -> Flask:
+    """Build the app; `config` (tests) overrides the environment, which overrides the defaults.
+
+    `warm` starts training the matcher at once; gunicorn's master, which only prepares and never serves, does not.
+    """
     app = Flask(__name__, instance_relative_config=True)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON replies and logs
     app.config.update(read_settings(os.environ))
@@ -102,14 +120,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     source = KnowledgeSource(
         app.config["KNOWLEDGE_DIR"],
-        Thresholds(
-            answer=float(app.config["MATCH_ANSWER_THRESHOLD"]),
-            margin=float(app.config["MATCH_MARGIN"]),
-            clarify=float(app.config["MATCH_CLARIFY_THRESHOLD"]),
+        Policy(
+            wrong_answer_target=float(app.config["MATCH_WRONG_ANSWER_TARGET"]),
+            clarify=float(app.config["MATCH_CLARIFY_PROBABILITY"]),
         ),
         reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
     )
     app.extensions["knowledge"] = source
+    if warm:
+        source.warm()
     prepare_database(app.config["DATABASE"])
     salt = configured_secret(app, "USER_HASH_SALT", "user_hash_salt")
     app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))

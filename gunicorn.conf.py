@@ -6,7 +6,9 @@ So a plain `gunicorn 'app:create_app()'`, started in the project folder, is alre
 - no query string in any log line: WeChat puts the user's openid and the signatures there;
 - request lines up to 8190 bytes, so a search (`q`) of 500 characters reaches the API, which answers in JSON;
 - the secrets and the database are created once, in the master, before any worker starts: a start that
-  cannot create them stops here with the reason instead of leaving workers to fail one by one.
+  cannot create them stops here with the reason instead of leaving workers to fail one by one;
+- the matcher is trained once, in the master, before any worker starts: every worker, and every replacement of
+  a worker that died, starts with it (process-wide cache in bot.knowledge_source) instead of training its own.
 Command-line options still override these (`-w 4`, `-b 0.0.0.0:8000`, `--access-logfile -`).
 """
 
@@ -55,17 +57,26 @@ logger_class = PrivateLogger
 def on_starting(server):
     """In the master, before any worker: generate the secrets and create the database once, or stop."""
     try:
-        app = create_app()
+        app = create_app(warm=False)  # trained below, in this thread
     except (ConfigError, ValueError) as error:
         sys.exit(f"faqbot cannot start: {error}")
     if not prepare_database(app.config["DATABASE"]):
         sys.exit(f"faqbot cannot start: the database {app.config['DATABASE']} cannot be opened (reason above)")
+    try:  # in this thread, so nothing is half-trained or holds a lock when the workers are forked
+        app.extensions["knowledge"].current()
+    except Exception as error:  # a broken base: each worker logs it too, and serves the error reply
+        server.log.error("knowledge_not_loaded: %s", error)
 
 
 def post_worker_init(worker):
     """Build the matcher before the first request (not during it), then log one line per ready worker."""
+    source = worker.wsgi.extensions["knowledge"]
+    # Usually the master's training is reused at once; a worker started after the files changed trains its own,
+    # which takes longer than `timeout` with several on few cores: meanwhile tell the master it is alive.
+    while not source.wait_for_warm(1.0):
+        worker.notify()
     try:
-        worker.wsgi.extensions["knowledge"].current()
+        source.current()
     except Exception as error:  # a broken base: requests get the error reply; the log says why
         worker.log.error("knowledge_not_loaded: %s", error)
     worker.log.info("worker_ready: pid=%s", worker.pid)

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from sqlite_utils import Database
 
 from .conversation import Conversation, Turn
+from .delivery import delivery_key
 from .knowledge_source import KnowledgeSource
 from .messages import Incoming, Option, Reply
 from .privacy import mask, user_hash
@@ -111,7 +112,7 @@ class Bot:
         the channel answers 503 (WeChat retries the message, a mini-program is told to retry).
         """
         who = user_hash(self.salt, incoming.channel, incoming.user_id)
-        key = f"{incoming.channel}:{incoming.message_id}" if incoming.message_id else None
+        key = delivery_key(incoming) if incoming.message_id else None
         self._warm_up()
         try:
             with self._storage() as db:
@@ -149,9 +150,16 @@ class Bot:
             return records.count_request(db, user_hash(self.salt, "rate-limit", key), limit, window)
 
     def _warm_up(self) -> None:
-        """Reload edited knowledge files before the write lock is taken: building a matcher takes a second."""
+        """Have a matcher before the write lock is taken: the first training takes seconds, later ones run apart.
+
+        Before the first matcher, wait for it (unless the base is known to be broken: not loaded twice);
+        after it, only notice edited files, which are retrained in the background.
+        """
         try:
-            self.knowledge.refresh()
+            if self.knowledge.ready or self.knowledge.last_problems:
+                self.knowledge.refresh()
+            else:
+                self.knowledge.current()
         except Exception:  # the turn meets the same error and answers with the error reply
             pass
 

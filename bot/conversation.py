@@ -10,10 +10,26 @@ from knowledge import KnowledgeBase
 from .matching import Match, Matcher
 from .messages import Incoming, Option, Reply
 from .paging import paginate
+from .relations import find_relations
 from .replies import Replies
 from .session import State
 
 _DIGITS = frozenset("123456789")
+#: A runner-up this probable, behind an answered question, is most likely a second question in the message.
+ALSO_ASKED_PROBABILITY = 0.1
+
+
+def _also_asked(match: Match | None, answered: str) -> str | None:
+    if match is None or len(match.candidates) < 2:
+        return None
+    runner_up = match.candidates[1]
+    return runner_up.faq_id if runner_up.faq_id != answered and runner_up.score >= ALSO_ASKED_PROBABILITY else None
+
+
+#: Replies about the user's medical insurance end with the local-rules note; greetings, thanks and help do not.
+_NOTED_ACTIONS = frozenset({"answer", "clarify", "fallback"})
+#: The small-talk intent of asking for a person (人工); its replies carry extra["handoff"].
+HANDOFF_INTENT = "human"
 
 
 @dataclass(frozen=True)
@@ -34,22 +50,26 @@ class Conversation:
         self.replies = Replies(kb)
 
     def turn(self, incoming: Incoming, state: State) -> Turn:
-        """The reply to one message, ending with the local-rules note; on paged channels, split into pages."""
+        """The reply to one message, answers ending with the local-rules note; on paged channels, split into pages."""
         turn = self._turn(incoming, state)
         if turn.reply.text is None or turn.reply.action == "page":
             return turn
-        text = self.replies.with_policy_note(turn.reply.text)
+        text = turn.reply.text
+        if turn.reply.action in _NOTED_ACTIONS:
+            text = self.replies.with_policy_note(text)
         pages = paginate(text, self.replies.fill("page_footer")) if incoming.paged else [text]
         turn.state.pages = pages[1:]
         return Turn(replace(turn.reply, text=pages[0]), turn.state, turn.match)
 
     def _turn(self, incoming: Incoming, state: State) -> Turn:
         if incoming.kind == "subscribe":
-            return self._say(self.replies.fill("greeting", popular=self.replies.popular()), "event", state)
+            greeting = self.replies.fill("greeting", popular=self.replies.popular())
+            return self._say(greeting, "event", self._offer_popular(state))
         if incoming.kind == "click":
             return self._menu(incoming, state)
         if incoming.kind == "media":
-            return self._say(self.replies.fill("media_unsupported", popular=self.replies.popular()), "media", state)
+            text = self.replies.fill("media_unsupported", popular=self.replies.popular())
+            return self._say(text, "media", self._offer_popular(state))
         if incoming.kind in ("unsubscribe", "event"):
             return Turn(Reply(None, "none"), state)
         if incoming.kind == "voice" and not incoming.text.strip():
@@ -61,6 +81,8 @@ class Conversation:
         commands = self.kb.commands
         if command in commands.more:
             return self._next_page(state)
+        if command in commands.unhelpful and state.after_fallback:
+            return self._handoff(state)
         if command in commands.helpful or command in commands.unhelpful:
             return self._feedback(command in commands.helpful, state)
         choice = int(command) if command in _DIGITS else commands.numbers.get(command)
@@ -100,26 +122,48 @@ class Conversation:
             return Turn(reply, state, match)
         if match.action == "smalltalk":
             if match.intent is None and match.region and state.last_faq_id:
-                # Only a place name, right after an answer: give that answer again with the local note.
-                return self._answer(state.last_faq_id, incoming, state, match)
+                return self._place_after_answer(incoming, state, match)
             text = self.replies.smalltalk(match.intent)
-            return Turn(Reply(text, "smalltalk", region=state.region, extra={"intent": match.intent}), state, match)
+            if self.replies.smalltalk_lists_popular(match.intent):
+                self._offer_popular(state)
+            extra = {"intent": match.intent, "handoff": match.intent == HANDOFF_INTENT}
+            return Turn(Reply(text, "smalltalk", region=state.region, extra=extra), state, match)
+        state.after_fallback = True
+        self._offer_popular(state)  # the fallback ends with the popular questions, numbered
         text = self.replies.fallback(match.intent)
         return Turn(Reply(text, "fallback", region=state.region, score=match.score), state, match)
 
+    def _place_after_answer(self, incoming: Incoming, state: State, match: Match) -> Turn:
+        """Only a place named after an answer: the answer with its local note, or one line saying there is none."""
+        faq = self.kb.faq(state.last_faq_id)
+        if faq and self.replies.local_note_place(faq, state.place, state.region):
+            return self._answer(faq.id, incoming, state, match)
+        text = self.replies.nothing_local(state.place or state.region)
+        return Turn(Reply(text, "smalltalk", faq_id=state.last_faq_id, region=state.region), state, match)
+
     def _answer(self, faq_id: str, incoming: Incoming, state: State, match: Match | None = None) -> Turn:
         faq = self.kb.faq(faq_id)
-        answer = self.replies.answer(faq, state.place, state.region)
+        named_place = (match.place or match.region) if match else None
+        answer = self.replies.answer(faq, state.place, state.region, named_place)
+        product = self.kb.relations.entries.get(faq_id)
+        mentions = find_relations(incoming.text, self.kb.relations) if product else []
+        if mentions:
+            # "Can my 公公 use it?" gets a yes or no for that relative first, then the general answer.
+            answer = self.replies.relation_lines(product, mentions) + "\n" + answer
+        also = _also_asked(match, faq_id)
+        state.last_faq_id, state.options, state.after_fallback = faq_id, [also] if also else [], False
+        if also and not incoming.buttons:
+            # Two questions in one message: the second is offered first, answered by replying 1.
+            answer += "\n\n" + self.replies.fill("also_asked", title=self.kb.faq(also).title)
         if not incoming.buttons:
             answer += "\n\n" + self.replies.fill("feedback_prompt")
-        state.last_faq_id, state.options = faq_id, []
         reply = Reply(
             answer,
             "answer",
             faq_id=faq_id,
             region=state.region,
             score=match.score if match else 1.0,
-            related=self._options(list(faq.related)),
+            related=self._options(list(dict.fromkeys([*([also] if also else []), *faq.related]))),
             extra={"title": faq.title, "answer": faq.answer},
         )
         return Turn(reply, state, match)
@@ -148,10 +192,23 @@ class Conversation:
         if target is None:
             return Turn(Reply(None, "none"), state)
         if target == "popular":
-            return self._say(self.replies.what_i_cover(), "command", state)
+            return self._say(self.replies.what_i_cover(), "command", self._offer_popular(state))
         if target == "help":
-            return self._say(self.replies.smalltalk("help"), "command", state)
+            return self._say(self.replies.smalltalk("help"), "command", self._offer_popular(state))
         return self._answer(target, incoming, state)
+
+    def _offer_popular(self, state: State) -> State:
+        """The popular questions are shown numbered: replying with a number answers that one."""
+        state.options = [faq_id for faq_id in self.kb.popular if self.kb.faq(faq_id)]
+        return state
+
+    def _handoff(self, state: State) -> Turn:
+        """The user rejected a fallback: they need a person (a channel may transfer them, else the hotline)."""
+        state.after_fallback = False
+        text = self.replies.smalltalk(HANDOFF_INTENT)
+        return Turn(
+            Reply(text, "command", region=state.region, extra={"intent": HANDOFF_INTENT, "handoff": True}), state
+        )
 
     def _say(self, text: str, action: str, state: State) -> Turn:
         return Turn(Reply(text, action, region=state.region), state)

@@ -20,6 +20,7 @@ class State:
     region: str | None = None  # province-level short name
     place: str | None = None  # the city or province as the user named it
     last_faq_id: str | None = None  # for 有用/没用 and for a region named after an answer
+    after_fallback: bool = False  # the last reply was a fallback: 没用 now means "let me talk to a person"
 
 
 class SessionStore:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -14,12 +13,10 @@ import knowledge
 from bot.conversation import Conversation
 from bot.matching import Match, Matcher
 from bot.matching.baseline import BaselineMatcher
-from bot.matching.evaluation import Report, evaluate, read_labelled
+from bot.matching.evaluation import Report, cross_validate, evaluate, read_labelled
 from bot.messages import Incoming
 from bot.session import State
 from bot.storage import open_db, records
-
-DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev.jsonl"
 
 faq = AppGroup("faq", help="Check, try and evaluate the FAQ knowledge base.")
 
@@ -30,7 +27,7 @@ def _serving(directory: str | None = None) -> tuple[knowledge.KnowledgeBase, Mat
         if directory is None:
             return current_app.extensions["knowledge"].current()
         kb = knowledge.load(directory)
-        return kb, Matcher(kb, current_app.extensions["knowledge"].thresholds)
+        return kb, Matcher(kb, current_app.extensions["knowledge"].policy)
     except knowledge.KnowledgeError as exc:
         raise click.ClickException(f"the knowledge base does not load:\n{exc}") from None
 
@@ -83,12 +80,24 @@ def explain_match(match: Match) -> str:
         f"tokens:     {' '.join(a.typed.tokens)}",
     ]
     if a.heard:
-        used = "used" if e.used_homophones else "not used"
-        lines.append(f"pinyin:     {' '.join(a.heard.tokens)} ({used})")
-    lines.append("candidates:")
-    for scored in (*e.faqs, *e.out_of_scope):
-        signals = " ".join(f"{name}={value:.2f}" for name, value in scored.signals.items())
-        lines.append(f"  {scored.score:.3f} {scored.key:<28} {signals}  via “{scored.question}”")
+        used = "used" if e.gathered and e.gathered.used_homophones else "not used"
+        lines.append(f"pinyin:     {' '.join(a.heard.tokens)} ({used} by the lexical signal)")
+    if a.tail:
+        lines.append(f"story end:  {' / '.join(a.tail.words)}")
+    if e.gathered:
+        lines.append("lexical signal (best 5):")
+        for scored in e.gathered.scored[:5]:
+            lines.append(f"  {scored.score:.3f} {scored.key:<28} via “{scored.question}”")
+        lines.append("learned signal (best 5):")
+        for key, probability in sorted(e.gathered.learned.items(), key=lambda kv: -kv[1])[:5]:
+            lines.append(f"  {probability:.3f} {key}")
+        lines.append(f"  out of scope in all: {e.gathered.evidence.out_of_scope_learned:.3f}")
+    lines.append("probability that the FAQ is right (calibrated on held-out questions):")
+    for weighed in e.weighed[:5]:
+        signals = " ".join(f"{name}={value:.2f}" for name, value in weighed.signals.items())
+        lines.append(f"  {weighed.probability:.3f} {weighed.faq_id:<28} {signals}")
+    t = e.thresholds
+    lines.append(f"thresholds: answer >= {t.answer:.2f}, offer options >= {t.clarify:.2f}")
     lines.append(f"decision:   {match.action} — {e.band}")
     return "\n".join(lines)
 
@@ -149,19 +158,38 @@ def feedback_command() -> None:
 @faq.command("eval")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--baseline/--no-baseline", default=True, help="Also score the plain WRatio baseline.")
+@click.option(
+    "--cv",
+    "folds",
+    type=click.IntRange(min=2),
+    help="Cross-validate: each of K folds is matched by a matcher calibrated without it.",
+)
 @knowledge_option
-def eval_command(file: str | None, baseline: bool, directory: str | None) -> None:
-    """Score the matcher on a labelled JSONL set (default: tests/data/dev.jsonl) and list every miss."""
+def eval_command(file: str | None, baseline: bool, folds: int | None, directory: str | None) -> None:
+    """Score the matcher on a labelled JSONL set (default: the knowledge base's labelled/) and list every miss.
+
+    Without --cv the served matcher answers, and it was calibrated on labelled/ itself: use --cv K for
+    figures on questions the calibration did not see, or FILE for a set it never saw."""
     kb, matcher = _serving(directory)
-    items = read_labelled(file or DEV_SET)
-    report = evaluate(matcher.match, items)
-    reports = {"matcher": report}
+    try:
+        items = read_labelled(file) if file else list(kb.labelled)
+    except knowledge.KnowledgeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not items:
+        raise click.ClickException("no labelled questions: give FILE or add knowledge/labelled/*.jsonl")
+    if folds:
+        report = cross_validate(kb, items, folds, matcher.policy, matcher.trainer)
+        name = f"matcher ({folds}-fold)"
+    else:
+        report, name = evaluate(matcher.match, items), "matcher"
+    reports = {name: report}
     if baseline:
         reports["baseline (WRatio)"] = evaluate(BaselineMatcher(kb).match, items)
     click.echo(f"{len(items)} questions: {len(report.in_scope)} in scope, {len(report.out_of_scope)} out of scope\n")
     click.echo(_figures_table(reports))
-    kinds = ", ".join(f"{kind} {good}/{total}" for kind, (good, total) in report.by_kind().items())
-    click.echo(f"\nby kind (answered right in scope, not answered out of scope): {kinds}")
+    click.echo("\nby kind (answered right in scope, not answered out of scope):")
+    for kind, (good, total) in report.by_kind().items():
+        click.echo(f"  {kind:<12} {good:>4}/{total:<4} {good / total:>6.1%}")
     misses = report.misses()
     click.echo(f"\nmisses ({len(misses)}):")
     for outcome in misses:
@@ -169,7 +197,7 @@ def eval_command(file: str | None, baseline: bool, directory: str | None) -> Non
         got = m.faq_id if m.action == "answer" else ",".join(c.faq_id for c in m.candidates[:3])
         expected = ",".join(outcome.item.expect) or "(out of scope)"
         item = outcome.item
-        click.echo(f"  {item.id} [{item.kind}] {m.action}: {got or '-'}  expected {expected}  «{item.q}»")
+        click.echo(f"  {item.id} [{item.kind}] {m.action}: {got or '-'}  expected {expected}  «{item.text}»")
 
 
 def _figures_table(reports: dict[str, Report]) -> str:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from knowledge import KnowledgeError
-
 blueprint = Blueprint("health", __name__)
 
 
 @blueprint.get("/healthz")
 def healthz():
     checks = {}
-    try:
-        kb, _ = current_app.extensions["knowledge"].current()
+    source = current_app.extensions["knowledge"]
+    if source.ready:
+        kb, _ = source.current()
         checks["knowledge"] = f"{len(kb.faqs)} FAQs"
-    except KnowledgeError as exc:
-        checks["knowledge"] = f"not loaded: {len(exc.problems)} problems"
+    elif source.last_problems:
+        checks["knowledge"] = f"not loaded: {len(source.last_problems)} problems"
+    else:  # the first training is still running: not ready for traffic yet, and say so at once
+        checks["knowledge"] = "not loaded yet: training the matcher"
     problem = current_app.extensions["bot"].database_problem()
     checks["database"] = f"unavailable: {problem}" if problem else "ok"
     healthy = checks["database"] == "ok" and not checks["knowledge"].startswith("not")

@@ -31,9 +31,6 @@ blueprint = Blueprint("wechat", __name__)
 #: Turns run here so a slow one can outlive its request: it finishes, and the bot stores the reply for a retry.
 _workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wechat-turn")
 
-#: WeChat closes the connection after this long and retries the message (three tries in all).
-WECHAT_GIVES_UP_SECONDS = 5.0
-
 #: What wechatpy's decryption raises on a payload that is not ours: bad base64, block size, padding, length.
 _UNDECRYPTABLE = (WeChatException, ValueError, IndexError, struct.error)
 
@@ -81,16 +78,18 @@ def receive():
     else:
         raise Rejected(400, "unknown encrypt_type")
     incoming = wechat_xml.to_incoming(message)
-    text = _respond(incoming).text
+    reply = _respond(incoming)
+    text = reply.text if reply is not None else None
+    transfer = text is not None and reply.extra.get("handoff") and current_app.config["WECHAT_KF_TRANSFER"]
     log.info(
         "wechat_message: encrypted=%s kind=%s reply=%s",
         crypto is not None,
         incoming.kind,
-        "none" if text is None else "text",
+        "none" if text is None else "transfer" if transfer else "text",
     )
     if text is None:
         return Response("success", mimetype="text/plain")
-    xml = wechat_xml.render_text(message, text)
+    xml = wechat_xml.render_transfer(message) if transfer else wechat_xml.render_text(message, text)
     if crypto is not None:
         # Our own nonce, not the request's: wechatpy writes it into the reply unescaped.
         xml = crypto.encrypt_message(xml, str(secrets.randbelow(10**10)))
@@ -170,24 +169,29 @@ def _decrypt(crypto: WeChatCrypto) -> str:
         raise Rejected(400, f"undecryptable payload ({type(exc).__name__})") from None
 
 
-def _respond(incoming: Incoming) -> Reply:
-    """The bot's reply; one not ready within WECHAT_REPLY_TIMEOUT is kept for WeChat's retry of the message.
+def _respond(incoming: Incoming) -> Reply | None:
+    """The reply to send now; None if not ready within WECHAT_REPLY_TIMEOUT (it follows as a 客服 message) or sent.
 
-    `success` would end WeChat's retries and lose the answer. Instead the connection stays open until the
-    turn ends, at most until WeChat has given up (it then retries the same MsgId and gets the stored reply);
-    a turn the database could not take raises StorageError (503, and the retry does the turn again).
+    A late turn goes on: its reply is stored, delivered once (customer-service API, or a retry of the same
+    MsgId), and its outcome recorded (bot.delivery). A turn the database could not take raises StorageError:
+    503, and WeChat's retry does the turn again.
     """
-    started = time.monotonic()
     timeout = float(current_app.config["WECHAT_REPLY_TIMEOUT"])
+    late = current_app.extensions["late_replies"]
+    late.waiting(incoming, time.time() + timeout)
     future = _workers.submit(current_app.extensions["bot"].respond, incoming)
     try:
-        return future.result(timeout=timeout)
+        reply = future.result(timeout=timeout)
     except TimeoutError:
-        log.warning("wechat_reply_late: kind=%s timeout=%.1fs; kept for WeChat's retry", incoming.kind, timeout)
-    try:
-        return future.result(timeout=max(0.0, WECHAT_GIVES_UP_SECONDS + 1 - (time.monotonic() - started)))
-    except TimeoutError:
-        raise Rejected(503, "reply not ready before WeChat gave up; its retry gets it once stored") from None
+        log.warning(
+            "wechat_reply_late: kind=%s timeout=%.1fs; answering success, the reply follows as a customer-service "
+            "message",
+            incoming.kind,
+            timeout,
+        )
+        late.hand_over(incoming, future)
+        return None
+    return reply if late.may_reply(incoming) else None
 
 
 def _plain(status: int) -> Response:

@@ -11,6 +11,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from bot.storage import late_replies, open_db
+
+from . import wechat_late_demo
 from .wechat_platform import MODES, Account, ReplyError, deliver, message_xml, open_reply
 
 #: WeChat drops the connection after this many seconds and retries.
@@ -28,9 +31,48 @@ wechat = AppGroup("wechat", help="Talk to a running /wechat endpoint as WeChat's
 @click.option("--user", default="o_local_tester", show_default=True, help="The sender's openid.")
 @click.option("--event", type=click.Choice(["subscribe", "click"]), help="Send this event instead of TEXT.")
 @click.option("--key", help="The menu button's EventKey (with --event click) or qrscene_… (with subscribe).")
-def send_command(text: str, url: str, mode: str, user: str, event: str | None, key: str | None) -> None:
+@click.option(
+    "--slow",
+    is_flag=True,
+    help="Show a late reply arriving: this app is served on loopback with each turn held past "
+    "WECHAT_REPLY_TIMEOUT, WeChat's API played by a stand-in (--url is not used).",
+)
+@click.option("--delay", type=float, help="With --slow: seconds each turn is held (default: the timeout + 1.5).")
+def send_command(
+    text: str, url: str, mode: str, user: str, event: str | None, key: str | None, slow: bool, delay: float | None
+) -> None:
     """Send TEXT (or an --event), signed and encrypted with this app's WECHAT_* settings; print the reply."""
     mode = mode or ("aes" if current_app.config["WECHAT_AES_KEY"] else "plain")
+    if not slow:
+        _send_one(url, text, mode, user, event, key)
+        return
+
+    def send_to(local_url: str, user_wrote) -> str:
+        user_wrote(user)  # WeChat received the message: customer-service messages to the user are allowed
+        _send_one(local_url, text, mode, user, event, key, timed=True)
+        return user
+
+    wechat_late_demo.show_late_reply(current_app._get_current_object(), send_to, delay)
+
+
+@wechat.command("late")
+@click.option("--limit", default=20, show_default=True, help="How many to list.")
+def late_command(limit: int) -> None:
+    """List the latest replies that missed WeChat's 5 seconds, and whether each reached the user."""
+    rows = late_replies.recent(open_db(current_app.config["DATABASE"]), limit)
+    if not rows:
+        click.echo("(no late replies)")
+    for row in rows:
+        outcome = row["state"] + (f" {row['error_code']}" if row["error_code"] is not None else "")
+        first_line = (row["text"] or "").split("\n", 1)[0][:40]
+        click.echo(f"{row['at']}  {outcome:<13} pages={row['pages'] or 0} tries={row['attempts']}  {first_line}")
+        if row["error"]:
+            click.echo(f"    {row['error']}")
+
+
+def _send_one(
+    url: str, text: str, mode: str, user: str, event: str | None, key: str | None, timed: bool = False
+) -> None:
     account = _account(mode)
     xml = message_xml(account, user, *_message(text, event, key))
     delivery = deliver(account, user, xml, mode)
@@ -43,7 +85,9 @@ def send_command(text: str, url: str, mode: str, user: str, event: str | None, k
         raise click.ClickException(f"WeChat would not show this reply: {exc}") from None
     if elapsed > WECHAT_WAIT_SECONDS:
         click.echo(f"warning: the reply took {elapsed:.1f} s; WeChat gives up after {WECHAT_WAIT_SECONDS}", err=True)
-    click.echo(reply.content if reply.content is not None else "(nothing: the server answered “success”)")
+    if timed:
+        click.echo(f"reply to the POST after {elapsed:.1f} s:")
+    click.echo(_shown(reply))
 
 
 def _account(mode: str) -> Account:
@@ -78,3 +122,9 @@ def _post(url: str, query: dict[str, str], body: bytes) -> bytes:
         raise click.ClickException(f"HTTP {exc.code} {exc.reason} from {url}") from None
     except OSError as exc:  # URLError included: refused, unknown host, timeout
         raise click.ClickException(f"cannot reach {url}: {getattr(exc, 'reason', exc)}") from None
+
+
+def _shown(reply) -> str:
+    if reply.transferred:
+        return "(handed to the account's customer-service staff: transfer_customer_service)"
+    return reply.content if reply.content is not None else "(nothing: the server answered “success”)"

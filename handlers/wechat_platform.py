@@ -22,6 +22,9 @@ MODES = ("plain", "compat", "aes")
 #: Fields WeChat writes as bare numbers; every other string goes in CDATA.
 _NUMERIC = frozenset({"CreateTime", "MsgId", "Location_X", "Location_Y", "Scale", "Latitude", "Longitude", "Precision"})
 
+#: The MsgType of a reply that hands the message to the account's customer-service staff.
+TRANSFER = "transfer_customer_service"
+
 #: A passive reply longer than this fails as a whole in the user's WeChat (reported, not documented).
 REPLY_BYTE_LIMIT = 2048
 
@@ -53,6 +56,11 @@ class PassiveReply:
     content: str | None
     xml: str = ""  # the reply's plaintext XML, decrypted if it came encrypted
     fields: dict = field(default_factory=dict)
+
+    @property
+    def transferred(self) -> bool:
+        """The server handed the message to the account's customer-service staff (transfer_customer_service)."""
+        return self.fields.get("MsgType") == TRANSFER
 
 
 class ReplyError(Exception):
@@ -105,6 +113,8 @@ def open_reply(account: Account, delivery: Delivery, body: bytes) -> PassiveRepl
         raise ReplyError("a plaintext reply in safe mode")
     if fields.get("ToUserName") != delivery.user or fields.get("FromUserName") != account.original_id:
         raise ReplyError("the reply's ToUserName/FromUserName do not answer the message")
+    if fields.get("MsgType") == TRANSFER:
+        return PassiveReply(None, text, fields)
     if fields.get("MsgType") != "text":
         raise ReplyError(f"expected a text reply, got MsgType {fields.get('MsgType')!r}")
     content = fields.get("Content") or ""

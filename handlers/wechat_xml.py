@@ -116,3 +116,13 @@ def render_text(message: dict, text: str) -> str:
         time=int(time.time()),
         content=cdata(text),
     )
+
+
+def render_transfer(message: dict) -> str:
+    """The reply that hands `message` to the account's customer-service staff (多客服) instead of answering it."""
+    return (
+        f"<xml><ToUserName>{cdata(field(message, 'FromUserName'))}</ToUserName>"
+        f"<FromUserName>{cdata(field(message, 'ToUserName'))}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime>"
+        "<MsgType><![CDATA[transfer_customer_service]]></MsgType></xml>"
+    )

@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import lint
+from .labelled import read_labelled, unknown_answers
 from .loader import (
+    click_targets,
     make_lexicon,
     read_commands,
     read_faq_file,
     read_menu,
     read_out_of_scope,
     read_regions,
+    read_relations,
     read_smalltalk,
     read_synonyms,
     read_templates,
@@ -19,7 +22,19 @@ from .loader import (
     read_user_dictionary,
     read_word_list,
 )
-from .model import Commands, FaqEntry, KnowledgeBase, Lexicon, OutOfScopeTopic, Province, SmalltalkIntent
+from .model import (
+    Commands,
+    FaqEntry,
+    KnowledgeBase,
+    LabelledQuestion,
+    Lexicon,
+    MenuButton,
+    OutOfScopeTopic,
+    Province,
+    Relations,
+    SmalltalkIntent,
+    relation_template,
+)
 from .problems import KnowledgeError, Problem
 
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -30,13 +45,16 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
     for name, fields in {
         "region_hint": (),
         "region_note": ("region", "note"),
+        "region_nothing_local": ("place",),
         "clarify": ("options",),
         "clarify_option": ("number", "title"),
         "clarify_buttons": (),
         "fallback": (),
+        "fallback_unsure": (),
+        "also_asked": ("title",),
         "hotline": (),
         "what_i_cover": ("popular",),
-        "popular_item": ("title",),
+        "popular_item": ("number", "title"),
         "policy_note": (),
         "page_footer": (),
         "no_more_pages": (),
@@ -58,12 +76,15 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Lexicon",
+    "MenuButton",
     "OutOfScopeTopic",
     "Problem",
     "Province",
+    "Relations",
     "SmalltalkIntent",
     "check",
     "load",
+    "relation_template",
 ]
 
 
@@ -80,11 +101,20 @@ def faq_files(root: Path) -> list[Path]:
     return sorted(p for p in (root / "faqs").glob("*.yaml") if p.is_file() and not p.name.startswith("."))
 
 
+def labelled_files(root: Path) -> list[Path]:
+    """labelled/*.jsonl that are files (the folder is optional); hidden ones are editors' temporary files."""
+    return sorted(p for p in (root / "labelled").glob("*.jsonl") if p.is_file() and not p.name.startswith("."))
+
+
 def source_files(directory: str | Path) -> list[Path]:
-    """The operators' files: *.yaml and *.txt, and faqs/*.yaml; editors' swap, backup and hidden files are not."""
+    """The files the loader reads: faqs/*.yaml, labelled/*.jsonl, *.yaml, *.txt; never editors' temporary files."""
     root = Path(directory)
     top = (p for pattern in ("*.yaml", "*.txt") for p in root.glob(pattern))
-    return [*faq_files(root), *sorted(p for p in top if p.is_file() and not p.name.startswith("."))]
+    return [
+        *faq_files(root),
+        *labelled_files(root),
+        *sorted(p for p in top if p.is_file() and not p.name.startswith(".")),
+    ]
 
 
 def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, list[Problem]]:
@@ -110,6 +140,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         faqs.extend(entries)
         problems.extend(found)
 
+    relations = part(read_relations, "relations.yaml", Relations())
     lexicon = make_lexicon(
         user_words=part(read_user_dictionary, "userdict.txt", []),
         synonyms=part(read_synonyms, "synonyms.yaml", {}),
@@ -117,8 +148,9 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         fillers=part(read_word_list, "fillers.txt", []),
         anchors=part(read_word_list, "anchors.txt", []),
         regions=part(read_regions, "regions.yaml", ([], None)),
+        relation_words=[w.word for w in relations.words],
     )
-    popular, menu = part(read_menu, "menu.yaml", ((), {}))
+    popular, buttons = part(read_menu, "menu.yaml", ((), ()))
     kb = KnowledgeBase(
         faqs=tuple(faqs),
         out_of_scope=tuple(part(read_out_of_scope, "out_of_scope.yaml", [])),
@@ -126,8 +158,11 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         lexicon=lexicon,
         templates=part(read_templates, "replies.yaml", {}),
         popular=popular,
-        menu=menu,
+        menu=click_targets(buttons),
+        buttons=buttons,
         commands=part(read_commands, "commands.yaml", Commands()),
+        relations=relations,
+        labelled=tuple(_labelled(root, problems)),
     )
     if any(p.unreadable for p in problems):
         # A file that did not parse lost all its entries; every rule across files would only echo that.
@@ -137,8 +172,29 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
     topics = part(read_topic_ids, "topics.yaml", [])
     problems.extend(lint.missing_topics(kb, topics, _label(root, root / "topics.yaml")))
     problems.extend(lint.unknown_menu_targets(kb, _label(root, root / "menu.yaml")))
-    problems.extend(lint.template_problems(kb, TEMPLATE_FIELDS, _label(root, root / "replies.yaml")))
+    problems.extend(unknown_answers(list(kb.labelled), set(kb.faqs_by_id)))
+    problems.extend(lint.template_problems(kb, _template_fields(kb.relations), _label(root, root / "replies.yaml")))
     return kb, sorted(set(problems))
+
+
+def _template_fields(relations: Relations) -> dict[str, frozenset[str]]:
+    """The fixed templates, and a relation line for every product and verdict relations.yaml uses."""
+    used = {
+        relation_template(product, verdict): frozenset({"relatives"})
+        for relation_class in relations.classes
+        for product, verdict in relation_class.verdicts.items()
+    }
+    return {**TEMPLATE_FIELDS, **used}
+
+
+def _labelled(root: Path, problems: list[Problem]) -> list[LabelledQuestion]:
+    """Every labelled/*.jsonl file; the folder is optional."""
+    questions = []
+    for path in labelled_files(root):
+        found, bad = read_labelled(path, _label(root, path))
+        questions.extend(found)
+        problems.extend(bad)
+    return questions
 
 
 def _label(root: Path, path: Path) -> str:

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from rapidfuzz.distance import Levenshtein
 
-from .model import FaqEntry, KnowledgeBase, Question
+from .model import FaqEntry, KnowledgeBase, MenuButton, Question
 from .problems import Problem
 from .yamlfile import line_of
 
@@ -86,13 +86,77 @@ def unknown_menu_targets(kb: KnowledgeBase, label: str) -> Iterator[Problem]:
     for faq_id in kb.popular:
         if kb.faq(faq_id) is None:
             yield Problem(label, line_of(faq_id), f"popular question '{faq_id}' is not an FAQ id")
-    for key, target in kb.menu.items():
-        if target not in MENU_LISTS and kb.faq(target) is None:
+    for button in menu_buttons(kb):
+        if button.answer and button.answer not in MENU_LISTS and kb.faq(button.answer) is None:
             yield Problem(
-                label,
-                line_of(target),
-                f"menu button '{key}' points to '{target}', which is not an FAQ id, popular or help",
+                button.source.file,
+                button.source.line,
+                f"menu button '{button.key}' points to '{button.answer}', which is not an FAQ id, popular or help",
             )
+
+
+def menu_buttons(kb: KnowledgeBase) -> Iterator[MenuButton]:
+    """Every button of the menu, each top-level one followed by its sub-buttons."""
+    for top in kb.buttons:
+        yield top
+        yield from top.sub_buttons
+
+
+#: WeChat's custom-menu limits (menu/create refuses more): buttons, and bytes per field.
+MENU_TOP_BUTTONS, MENU_SUB_BUTTONS = 3, 5
+MENU_NAME_BYTES = {True: 16, False: 60}  # top-level, sub-button
+#: What WeChat shows of a name before cutting it with "…": 4 Chinese characters on top, 8 below (2 letters = 1).
+MENU_NAME_WIDTH = {True: 4, False: 8}
+MENU_KEY_BYTES, MENU_URL_BYTES = 128, 1024
+
+
+def menu_limits(kb: KnowledgeBase) -> Iterator[Problem]:
+    """The menu fits WeChat's limits, so `wechat menu push` is not refused and no name is cut short."""
+    if len(kb.buttons) > MENU_TOP_BUTTONS:
+        extra = kb.buttons[MENU_TOP_BUTTONS]
+        yield Problem(
+            extra.source.file,
+            extra.source.line,
+            f"the menu has {len(kb.buttons)} top-level buttons; WeChat allows at most {MENU_TOP_BUTTONS}",
+        )
+    for top in kb.buttons:
+        if len(top.sub_buttons) > MENU_SUB_BUTTONS:
+            extra = top.sub_buttons[MENU_SUB_BUTTONS]
+            yield Problem(
+                extra.source.file,
+                extra.source.line,
+                f"menu button '{top.name}' has {len(top.sub_buttons)} sub-buttons; WeChat allows at most "
+                f"{MENU_SUB_BUTTONS}",
+            )
+        yield from _button_limits(top, top=True)
+        for sub in top.sub_buttons:
+            yield from _button_limits(sub, top=False)
+
+
+def _button_limits(button: MenuButton, top: bool) -> Iterator[Problem]:
+    where, what = button.source, f"menu button '{button.name}'"
+    size, most = len(button.name.encode("utf-8")), MENU_NAME_BYTES[top]
+    level = "top-level" if top else "sub-button"
+    if size > most:
+        yield Problem(where.file, where.line, f"{what}: the name is {size} bytes; a {level} name may have {most}")
+    elif name_width(button.name) > MENU_NAME_WIDTH[top]:
+        yield Problem(
+            where.file,
+            where.line,
+            f"{what}: WeChat shows {MENU_NAME_WIDTH[top]} Chinese characters of a {level} name and cuts the rest",
+        )
+    if button.key and len(button.key.encode("utf-8")) > MENU_KEY_BYTES:
+        yield Problem(where.file, where.line, f"{what}: the key is longer than {MENU_KEY_BYTES} bytes")
+    if button.url is not None:
+        if not button.url.startswith(("https://", "http://", "/")):
+            yield Problem(where.file, where.line, f"{what}: url must start with https:// (or / for a page of SITE_URL)")
+        elif len(button.url.encode("utf-8")) > MENU_URL_BYTES:
+            yield Problem(where.file, where.line, f"{what}: the url is longer than {MENU_URL_BYTES} bytes")
+
+
+def name_width(name: str) -> float:
+    """How much room a name takes in the menu, in Chinese characters (a letter or digit is half of one)."""
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in name)
 
 
 def answers_too_long(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -147,4 +211,34 @@ def template_problems(kb: KnowledgeBase, fields: dict[str, frozenset[str]], labe
             )
 
 
-RULES = (duplicate_ids, near_duplicate_questions, unknown_related, answers_too_long, unknown_regions)
+def unknown_relation_entries(kb: KnowledgeBase) -> Iterator[Problem]:
+    for faq_id, source in kb.relations.entry_sources.items():
+        if kb.faq(faq_id) is None:
+            yield Problem(source.file, source.line, f"entries: '{faq_id}' is not an FAQ id")
+
+
+def relatives_compared_as_others(kb: KnowledgeBase) -> Iterator[Problem]:
+    """A relative compared (synonyms.yaml) as a word of a class with other verdicts gets that class's answers."""
+    class_of = kb.relations.class_of
+    for word in kb.relations.words:
+        compared = kb.lexicon.synonyms.get(word.word, word.word)
+        own, other = class_of.get(word.word), class_of.get(compared)
+        if own and other and own.verdicts != other.verdicts:
+            yield Problem(
+                word.source.file,
+                word.source.line,
+                f"'{word.word}' ({own.name}) is compared as '{compared}' ({other.name}) in synonyms.yaml, so its "
+                f"questions would be answered like questions about {other.name}; list it under another word there",
+            )
+
+
+RULES = (
+    duplicate_ids,
+    near_duplicate_questions,
+    unknown_related,
+    answers_too_long,
+    unknown_regions,
+    unknown_relation_entries,
+    relatives_compared_as_others,
+    menu_limits,
+)

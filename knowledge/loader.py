@@ -6,12 +6,18 @@ import re
 from pathlib import Path
 
 from .model import (
+    RELATION_PRODUCTS,
+    RELATION_VERDICTS,
     Commands,
     FaqEntry,
     Lexicon,
+    MenuButton,
     OutOfScopeTopic,
     Province,
     Question,
+    RelationClass,
+    Relations,
+    RelationWord,
     SmalltalkIntent,
     Source,
 )
@@ -257,6 +263,94 @@ def read_synonyms(path: Path, label: str) -> tuple[dict[str, str], list[Problem]
     return synonyms, reader.problems
 
 
+RELATION_FIELDS = {"classes": True, "words": True, "entries": True}
+_PRODUCT_NAMES = "、".join(RELATION_PRODUCTS)
+
+
+def read_relations(path: Path, label: str) -> tuple[Relations, list[Problem]]:
+    """Classes of relatives with a verdict per product, each relation word in one class, the entries they open."""
+    data, problems = read_yaml(path, label)
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    top = reader.mapping(data, 1, "the relation file") if data is not None else None
+    if top is None:
+        return Relations(), reader.problems
+    reader.fields(top, RELATION_FIELDS, "the relation file")
+    classes = _read_relation_classes(reader, top)
+    words = _read_relation_words(reader, top, {c.name for c in classes})
+    entries, sources = _read_relation_entries(reader, top)
+    return Relations(tuple(classes), tuple(words), entries, sources), reader.problems
+
+
+def _read_relation_classes(reader: FileReader, top: LineDict) -> list[RelationClass]:
+    table = reader.mapping(top.get("classes"), top.line, "'classes'") if top.get("classes") is not None else None
+    classes = []
+    for name, raw in (table or {}).items():
+        what = f"class '{name}'"
+        row = reader.mapping(raw, table.line, what)
+        if row is None:
+            continue
+        verdicts = {}
+        for product, verdict in row.items():
+            if product not in RELATION_PRODUCTS:
+                reader.problem(row.line, f"{what}: unknown product '{product}' (known: {_PRODUCT_NAMES})")
+            elif verdict not in RELATION_VERDICTS:
+                known = "、".join(RELATION_VERDICTS)
+                reader.problem(line_of(verdict, row.line), f"{what}: {product} '{verdict}' is not one of {known}")
+            else:
+                verdicts[RELATION_PRODUCTS[product]] = RELATION_VERDICTS[verdict]
+        for product in RELATION_PRODUCTS:
+            if product not in row:
+                reader.problem(row.line, f"{what} says nothing for {product}")
+        classes.append(RelationClass(str(name), verdicts, reader.source(row)))
+    return classes
+
+
+def _read_relation_words(reader: FileReader, top: LineDict, class_names: set[str]) -> list[RelationWord]:
+    table = reader.mapping(top.get("words"), top.line, "'words'") if top.get("words") is not None else None
+    words: dict[str, RelationWord] = {}
+    for class_name, raw in (table or {}).items():
+        if class_name not in class_names:
+            known = "、".join(sorted(class_names)) or "none"
+            reader.problem(
+                line_of(raw, table.line), f"words: class '{class_name}' is not in 'classes' (known: {known})"
+            )
+            continue
+        for word in reader.items(raw, table.line, f"words of '{class_name}'"):
+            if not isinstance(word, str) or not word.strip():
+                reader.problem(line_of(word, table.line), f"words of '{class_name}': items must be text")
+                continue
+            key = word.strip().lower()
+            if key in words:
+                first = words[key]
+                reader.problem(
+                    line_of(word),
+                    f"'{key}' is listed under both '{first.class_name}' ({first.source}) and '{class_name}'",
+                )
+                continue
+            words[key] = RelationWord(key, str(class_name), reader.source(word))
+    return list(words.values())
+
+
+def _read_relation_entries(reader: FileReader, top: LineDict) -> tuple[dict[str, str], dict[str, Source]]:
+    table = reader.mapping(top.get("entries"), top.line, "'entries'") if top.get("entries") is not None else None
+    entries: dict[str, str] = {}
+    sources: dict[str, Source] = {}
+    for product, raw in (table or {}).items():
+        if product not in RELATION_PRODUCTS:
+            reader.problem(line_of(raw, table.line), f"entries: unknown product '{product}' (known: {_PRODUCT_NAMES})")
+            continue
+        for faq_id in reader.items(raw, table.line, f"entries of '{product}'"):
+            if not isinstance(faq_id, str) or not faq_id.strip():
+                reader.problem(line_of(faq_id, table.line), f"entries of '{product}': items must be FAQ ids")
+            elif faq_id in entries:
+                reader.problem(line_of(faq_id), f"entry '{faq_id}' is listed under more than one product")
+            else:
+                entries[faq_id.strip()] = RELATION_PRODUCTS[product]
+                sources[faq_id.strip()] = reader.source(faq_id)
+    return entries, sources
+
+
 def read_user_dictionary(path: Path, label: str) -> tuple[list[tuple[str, int | None, str | None]], list[Problem]]:
     """jieba's format, one word a line: `word [frequency] [part-of-speech]`; `#` starts a comment."""
     words, problems = [], []
@@ -307,24 +401,99 @@ def read_templates(path: Path, label: str) -> tuple[dict[str, str], list[Problem
     return templates, reader.problems
 
 
-def read_menu(path: Path, label: str) -> tuple[tuple[tuple[str, ...], dict[str, str]], list[Problem]]:
-    """`popular:` FAQ ids offered on subscribe and in fallbacks; `menu:` button keys → what they answer."""
+MENU_FIELDS = {"popular": True, "buttons": False}
+BUTTON_FIELDS = {"name": True, "key": False, "answer": False, "url": False, "miniprogram": False, "sub_buttons": False}
+MINIPROGRAM_FIELDS = {"appid": True, "pagepath": True}
+
+
+def read_menu(path: Path, label: str) -> tuple[tuple[tuple[str, ...], tuple[MenuButton, ...]], list[Problem]]:
+    """`popular:` FAQ ids offered on subscribe and in fallbacks; `buttons:` the custom menu and what each answers."""
     data, problems = read_yaml(path, label)
     reader = FileReader(label)
     reader.problems.extend(problems)
     top = reader.mapping(data, 1, "the menu file") if data is not None else None
     if top is None:
-        return ((), {}), reader.problems
+        return ((), ()), reader.problems
+    reader.fields(top, MENU_FIELDS, "the menu file")
     popular = tuple(reader.texts(top, "popular", "the menu file"))
-    buttons = {}
-    raw = top.get("menu")
-    table = reader.mapping(raw, top.line, "'menu'") if raw is not None else None
-    for key, target in (table or {}).items():
-        if isinstance(target, str) and target.strip():
-            buttons[str(key)] = target
-        else:
-            reader.problem(table.line, f"menu button '{key}' must name an FAQ id, popular or help")
-    return (popular, buttons), reader.problems
+    buttons = []
+    if top.get("buttons") is not None:
+        for raw in reader.items(top["buttons"], top.line, "'buttons'"):
+            button = _read_button(reader, raw, top.line, top=True)
+            if button is not None:
+                buttons.append(button)
+    _duplicate_keys(reader, buttons)
+    return (popular, tuple(buttons)), reader.problems
+
+
+def _read_button(reader: FileReader, raw: object, line: int, top: bool) -> MenuButton | None:
+    entry = reader.mapping(raw, line, "a menu button")
+    if entry is None:
+        return None
+    name = reader.text(entry, "name", "a menu button")
+    what = f"menu button '{name}'"
+    if not reader.fields(entry, BUTTON_FIELDS, what):
+        return None
+    actions = [field for field in ("key", "url", "miniprogram", "sub_buttons") if entry.get(field) is not None]
+    if "sub_buttons" in actions:
+        return _read_group(reader, entry, name, what, top, actions)
+    key, answer, url = (reader.text(entry, field, what) or None for field in ("key", "answer", "url"))
+    if key and answer is None:
+        reader.problem(
+            line_of(entry.get("key"), entry.line), f"{what} has a key but no 'answer' (an FAQ id, popular or help)"
+        )
+    if answer and key is None:
+        reader.problem(entry.line, f"{what} has an answer but no 'key' (the EventKey WeChat sends when it is tapped)")
+    if not actions:
+        reader.problem(
+            entry.line, f"{what} does nothing: give it a key and answer, a url, a miniprogram or sub_buttons"
+        )
+    elif key and len(actions) > 1:
+        reader.problem(entry.line, f"{what} has both a key and {actions[1]}: a button does one thing")
+    appid = pagepath = None
+    if entry.get("miniprogram") is not None:
+        program = reader.mapping(entry["miniprogram"], entry.line, f"{what}: 'miniprogram'")
+        if program is not None and reader.fields(program, MINIPROGRAM_FIELDS, f"{what}: 'miniprogram'"):
+            appid = reader.text(program, "appid", what)
+            pagepath = reader.text(program, "pagepath", what)
+        if url is None:
+            reader.problem(
+                entry.line,
+                f"{what}: a mini-program button also needs a 'url' for WeChat versions without mini-programs",
+            )
+    return MenuButton(name, key, answer, url, appid, pagepath, source=reader.source(entry))
+
+
+def _read_group(reader: FileReader, entry: LineDict, name: str, what: str, top: bool, actions: list[str]):
+    if not top:
+        reader.problem(entry.line, f"{what}: WeChat menus have two levels; a sub-button cannot have sub_buttons")
+        return None
+    if len(actions) > 1 or entry.get("answer") is not None:
+        reader.problem(entry.line, f"{what} has sub_buttons, so tapping it opens them: remove its key, answer or url")
+    subs = [
+        button
+        for raw in reader.items(entry["sub_buttons"], entry.line, f"{what}: 'sub_buttons'")
+        if (button := _read_button(reader, raw, entry.line, top=False)) is not None
+    ]
+    if not subs:
+        reader.problem(entry.line, f"{what}: 'sub_buttons' is empty")
+        return None
+    return MenuButton(name, sub_buttons=tuple(subs), source=reader.source(entry))
+
+
+def _duplicate_keys(reader: FileReader, buttons: list[MenuButton]) -> None:
+    seen: dict[str, MenuButton] = {}
+    for button in (b for top in buttons for b in (top, *top.sub_buttons)):
+        if button.key in seen:
+            first = seen[button.key].source
+            reader.problem(button.source.line, f"menu key '{button.key}' is already used at {first}")
+        elif button.key:
+            seen[button.key] = button
+
+
+def click_targets(buttons: tuple[MenuButton, ...]) -> dict[str, str]:
+    """EventKey → what it answers, for every CLICK button in the menu."""
+    return {b.key: b.answer for top in buttons for b in (top, *top.sub_buttons) if b.key and b.answer}
 
 
 COMMAND_LISTS = ("more", "helpful", "unhelpful")
@@ -406,14 +575,15 @@ def _text_lines(path: Path, label: str, problems: list[Problem]):
             yield number, line
 
 
-def make_lexicon(user_words, synonyms, stopwords, fillers, anchors, regions) -> Lexicon:
+def make_lexicon(user_words, synonyms, stopwords, fillers, anchors, regions, relation_words=()) -> Lexicon:
+    """The matcher's vocabulary; a relative named (relations.yaml) makes a question ours, like an anchor."""
     provinces, two_places = regions
     return Lexicon(
         user_words=tuple(user_words),
         synonyms=dict(synonyms),
         stopwords=frozenset(stopwords),
         fillers=tuple(sorted(set(fillers), key=len, reverse=True)),
-        anchors=frozenset(synonyms.get(word, word) for word in anchors),
+        anchors=frozenset(synonyms.get(word, word) for word in (*anchors, *relation_words)),
         provinces=tuple(provinces),
         two_places=synonyms.get(two_places, two_places) if two_places else None,
     )

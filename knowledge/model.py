@@ -93,6 +93,51 @@ class Lexicon:
     two_places: str | None = None  # the word a message naming two different places counts as saying
 
 
+#: The products a relation line can be about, as written in relations.yaml → the name templates use.
+RELATION_PRODUCTS = {"共济": "gongji", "亲情账户": "qinqing"}
+#: What relations.yaml may say a class of relatives gets → the name templates use.
+RELATION_VERDICTS = {"可以": "yes", "看当地": "local", "不可以": "no", "看页面": "page"}
+
+
+def relation_template(product: str, verdict: str) -> str:
+    """The replies.yaml template for one product and verdict, e.g. relation_gongji_no."""
+    return f"relation_{product}_{verdict}"
+
+
+@dataclass(frozen=True)
+class RelationClass:
+    """A class of relatives (配偶, 兄弟姐妹, 不是近亲属 …) and the verdict each product gives it."""
+
+    name: str
+    verdicts: dict[str, str]  # product (gongji, qinqing) → verdict (yes, local, no, page)
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True)
+class RelationWord:
+    """One way users name a relative, and the class it belongs to."""
+
+    word: str
+    class_name: str
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True)
+class Relations:
+    """Relation words and their 近亲属 classes; the entries whose answers open with a line for the relative."""
+
+    classes: tuple[RelationClass, ...] = ()
+    words: tuple[RelationWord, ...] = ()
+    entries: dict[str, str] = field(default_factory=dict)  # FAQ id → product
+    entry_sources: dict[str, Source] = field(default_factory=dict)
+
+    @cached_property
+    def class_of(self) -> dict[str, RelationClass]:
+        """Each relation word → its class."""
+        by_name = {c.name: c for c in self.classes}
+        return {w.word: by_name[w.class_name] for w in self.words if w.class_name in by_name}
+
+
 @dataclass(frozen=True)
 class Commands:
     """Whole messages that are commands rather than questions."""
@@ -101,6 +146,41 @@ class Commands:
     helpful: frozenset[str] = frozenset()
     unhelpful: frozenset[str] = frozenset()
     numbers: dict[str, int] = field(default_factory=dict)  # 一 → 1, for "第二个"
+
+
+@dataclass(frozen=True)
+class LabelledQuestion:
+    """A question as a user asked it, with the FAQs that answer it (none: out of scope)."""
+
+    id: str
+    text: str
+    expect: tuple[str, ...]
+    region: str | None = None  # the province-level region it names
+    kind: str = ""  # paraphrase, voice, long …: for figures per kind
+    source: Source = Source("", 0)
+
+
+@dataclass(frozen=True)
+class MenuButton:
+    """One button of the account's custom menu: a CLICK key and what it answers, a link, or a group of buttons."""
+
+    name: str
+    key: str | None = None  # CLICK: the EventKey WeChat sends back
+    answer: str | None = None  # CLICK: an FAQ id, "popular" or "help"
+    url: str | None = None  # view: the page; miniprogram: the page for WeChat versions without mini-programs
+    appid: str | None = None  # miniprogram
+    pagepath: str | None = None  # miniprogram
+    sub_buttons: tuple[MenuButton, ...] = ()
+    source: Source = Source("", 0)
+
+    @property
+    def kind(self) -> str:
+        """WeChat's button type: click, view or miniprogram; "group" for a top-level button with sub-buttons."""
+        if self.sub_buttons:
+            return "group"
+        if self.key:
+            return "click"
+        return "miniprogram" if self.appid else "view"
 
 
 @dataclass(frozen=True)
@@ -114,7 +194,10 @@ class KnowledgeBase:
     templates: dict[str, str]
     popular: tuple[str, ...] = ()
     menu: dict[str, str] = field(default_factory=dict)  # WeChat menu EventKey → FAQ id, "popular" or "help"
+    buttons: tuple[MenuButton, ...] = ()  # the WeChat custom menu, as `flask wechat menu push` creates it
     commands: Commands = Commands()
+    relations: Relations = Relations()
+    labelled: tuple[LabelledQuestion, ...] = ()  # for calibration and `faq eval`
 
     @cached_property
     def faqs_by_id(self) -> dict[str, FaqEntry]:

@@ -13,27 +13,29 @@ from bot.storage import StorageError, open_db
 
 
 def test_settings_are_typed_like_their_defaults():
-    values = read_settings({"WECHAT_TIMESTAMP_TOLERANCE": "0", "MATCH_MARGIN": "0.1", "WECHAT_TOKEN": "t"})
-    assert values["WECHAT_TIMESTAMP_TOLERANCE"] == 0 and values["MATCH_MARGIN"] == 0.1
+    values = read_settings(
+        {"WECHAT_TIMESTAMP_TOLERANCE": "0", "MATCH_WRONG_ANSWER_TARGET": "0.02", "WECHAT_TOKEN": "t"}
+    )
+    assert values["WECHAT_TIMESTAMP_TOLERANCE"] == 0 and values["MATCH_WRONG_ANSWER_TARGET"] == 0.02
     assert values["WECHAT_TOKEN"] == "t"
     assert all(
         values[s.name] == s.default
         for s in SETTINGS
-        if s.name not in ("WECHAT_TIMESTAMP_TOLERANCE", "MATCH_MARGIN", "WECHAT_TOKEN")
+        if s.name not in ("WECHAT_TIMESTAMP_TOLERANCE", "MATCH_WRONG_ANSWER_TARGET", "WECHAT_TOKEN")
     )
 
 
 def test_a_malformed_setting_names_the_variable():
-    with pytest.raises(ValueError, match="MATCH_MARGIN='lots' is not a valid float"):
-        read_settings({"MATCH_MARGIN": "lots"})
+    with pytest.raises(ValueError, match="MATCH_WRONG_ANSWER_TARGET='lots' is not a valid float"):
+        read_settings({"MATCH_WRONG_ANSWER_TARGET": "lots"})
 
 
 def test_environment_configures_the_app(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE", str(tmp_path / "env.sqlite"))
-    monkeypatch.setenv("MATCH_ANSWER_THRESHOLD", "0.5")
+    monkeypatch.setenv("MATCH_WRONG_ANSWER_TARGET", "0.05")
     app = create_app()
     assert app.config["DATABASE"] == str(tmp_path / "env.sqlite")
-    assert app.extensions["knowledge"].thresholds.answer == 0.5
+    assert app.extensions["knowledge"].policy.wrong_answer_target == 0.05
     assert (tmp_path / "env.sqlite").exists()  # created and migrated at start
 
 

@@ -117,8 +117,8 @@ def test_a_user_asks_picks_an_option_rates_the_answer_and_asks_again(chat, clien
     popular = client.get("/api/v1/popular").get_json()["faqs"]
     expect(chat.popular()).to_have_text([faq["title"] for faq in popular])
 
-    clarify = chat.ask("共济")
-    first_option = client.post("/api/v1/ask", json={"text": "共济"}).get_json()["options"][0]
+    clarify = chat.ask("亲情账户绑定")
+    first_option = client.post("/api/v1/ask", json={"text": "亲情账户绑定"}).get_json()["options"][0]
     expect(clarify.locator(".choice").first).to_have_text(first_option["title"])
 
     answer = chat.tap(clarify.locator(".choice").first)
@@ -158,16 +158,16 @@ def test_api_failures_show_an_error_bubble_and_the_page_recovers(chat, app):
     # One request per window, one window for the whole test: the reopened page's GET /popular uses it up.
     app.config.update(API_RATE_LIMIT_PER_IP=1, API_RATE_WINDOW=10**9)
     chat.open()
-    rate_limited = chat.ask("共济")
+    rate_limited = chat.ask("亲情账户绑定")
     expect(rate_limited).to_have_class(re.compile(r"\berror\b"))
     expect(rate_limited.locator(".bubble")).to_have_text("请求太频繁，请稍后再试")
 
     chat.page.context.set_offline(True)
-    expect(chat.ask("共济").locator(".bubble")).to_have_text("网络不通，请稍后再试")
+    expect(chat.ask("亲情账户绑定").locator(".bubble")).to_have_text("网络不通，请稍后再试")
 
     chat.page.context.set_offline(False)
     app.config["API_RATE_LIMIT_PER_IP"] = 100
-    expect(chat.ask("共济").locator(".choice").first).to_be_visible()
+    expect(chat.ask("亲情账户绑定").locator(".choice").first).to_be_visible()
     assert chat.errors == []
 
 
@@ -193,7 +193,7 @@ def test_server_text_is_shown_as_text_with_its_line_breaks(chat):
 def test_a_session_the_server_did_not_issue_is_replaced(chat):
     chat.page.evaluate(f"localStorage.setItem({SESSION_KEY!r}, 'made-up')")
     chat.open()
-    expect(chat.ask("共济").locator(".choice").first).to_be_visible()
+    expect(chat.ask("亲情账户绑定").locator(".choice").first).to_be_visible()
     session = chat.page.evaluate(f"localStorage.getItem({SESSION_KEY!r})")
     assert [body.get("session") for body in chat.asked()] == ["made-up", None]
     assert session not in (None, "made-up")

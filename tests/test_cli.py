@@ -37,7 +37,7 @@ def test_match_reads_and_writes_json_lines_in_order(runner):
         {"id": "a", "q": "亲情账户最多能加几个人"},
         {"id": "b", "q": "红烧肉怎么做"},
         {"id": "c", "q": "谢谢"},
-        {"id": "d", "q": "共济"},
+        {"id": "d", "q": "亲情账户绑定"},
     ]
     result = runner.invoke(args=["faq", "match"], input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
     out = [json.loads(line) for line in result.output.splitlines()]

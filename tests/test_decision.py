@@ -1,24 +1,36 @@
-"""Each decision band, through the real matcher and the project's knowledge base."""
+"""Each decision band, through the real matcher and the project's knowledge base, and decide() on its own."""
 
 import pytest
 
-from bot.matching.decision import Thresholds, decide
-from bot.matching.scoring import Scored
+from bot.matching import Matcher, Policy
+from bot.matching.decision import Ranked, Thresholds, decide
 
-
-def scored(key, score):
-    return Scored(key, score, key, {})
+T = Thresholds(answer=0.8, clarify=0.2, option=0.08, max_options=3)
 
 
 def test_clear_winner_is_answered(matcher):
     match = matcher.match("家庭共济怎么开通")
     assert (match.action, match.faq_id) == ("answer", "gongji-open-online")
+    assert match.score >= matcher.thresholds.answer
 
 
 def test_typo_heard_through_pinyin_is_answered(matcher):
     match = matcher.match("家庭公积怎么开通")
     assert (match.action, match.faq_id) == ("answer", "gongji-open-online")
-    assert match.explanation.used_homophones
+    assert match.explanation.gathered.used_homophones
+
+
+@pytest.mark.parametrize(
+    ("text", "faq_id"),
+    [
+        ("家庭工具怎么开通", "gongji-open-online"),  # 工具 gong ju ≈ 共济 gong ji
+        ("一保家庭供给怎么解绑", "gongji-unbind"),  # 一保 = 医保, 供给 = 共济 (read as a phrase)
+    ],
+)
+def test_voice_homophones_outside_any_table_are_heard(matcher, text, faq_id):
+    match = matcher.match(text)
+    assert match.faq_id == faq_id or faq_id in [c.faq_id for c in match.candidates]
+    assert match.explanation.analysis.heard is not None
 
 
 def test_pinyin_channel_never_reads_a_whole_other_word(matcher):
@@ -26,11 +38,10 @@ def test_pinyin_channel_never_reads_a_whole_other_word(matcher):
     assert matcher.match("公积金怎么提取出来").action == "fallback"
 
 
-@pytest.mark.parametrize("text", ["共济", "亲情账户"])
-def test_one_word_questions_are_clarified_not_answered(matcher, text):
+@pytest.mark.parametrize(("text", "faq_id"), [("家庭共济", "gongji-what-is"), ("亲情账户", "qinqing-what-is")])
+def test_a_product_name_alone_is_answered_with_what_it_is(matcher, text, faq_id):
     match = matcher.match(text)
-    assert match.action == "clarify"
-    assert 2 <= len(match.candidates) <= 4
+    assert (match.action, match.faq_id) == ("answer", faq_id)
 
 
 @pytest.mark.parametrize("text", ["医保", "怎么办", "红烧肉怎么做好吃", "明天杭州会下雨吗"])
@@ -50,8 +61,7 @@ def test_generic_or_unrelated_questions_fall_back(matcher, text):
     ],
 )
 def test_other_insurance_topics_fall_back_even_with_shared_words(matcher, text):
-    match = matcher.match(text)
-    assert match.action == "fallback"
+    assert matcher.match(text).action == "fallback"
 
 
 def test_fallback_names_the_out_of_scope_topic_it_resembles(matcher):
@@ -72,37 +82,65 @@ def test_thanks_after_a_question_does_not_hide_the_question(matcher):
     assert (match.action, match.faq_id) == ("answer", "qinqing-limits")
 
 
-def test_close_runner_up_means_clarify():
-    t = Thresholds()
-    decision = decide([scored("a", 0.60), scored("b", 0.59)], [], True, 3, t)
+def test_the_question_at_the_end_of_a_long_story_is_answered_or_offered(matcher):
+    story = (
+        "我儿子在深圳上班交的职工医保，我和老伴在老家农村交的居民医保，平时身体还行，"
+        "就是每个月要买降压药，孙子也跟着我们住，儿子说他账户里的钱不少。这个共济要怎么解除绑定啊"
+    )
+    match = matcher.match(story)
+    assert match.faq_id == "gongji-unbind" or (
+        match.action == "clarify" and "gongji-unbind" in [c.faq_id for c in match.candidates]
+    )
+    assert match.explanation.analysis.tail is not None
+
+
+def test_naming_a_product_never_gets_a_referral_away(matcher):
+    """A misheard or odd question that names 共济 is about 共济: ask back rather than say it is not ours."""
+    match = matcher.match("共济那个东西我搞不懂到底咋回事啊")
+    assert match.action in ("answer", "clarify") and match.intent is None
+
+
+def test_a_province_with_its_own_city_is_one_place(matcher):
+    """广东深圳 is one place: no 异地, and the city is kept for its local note."""
+    match = matcher.match("广东深圳这边家庭共济怎么开通")
+    assert (match.action, match.faq_id) == ("answer", "gongji-open-online")
+    assert (match.region, match.place) == ("广东", "深圳")
+    assert "异地" not in match.explanation.analysis.tokens
+
+
+def test_two_different_places_still_count_as_across_regions(matcher):
+    assert "异地" in matcher.match("我在苏州，我爸在南京，能共济吗").explanation.analysis.tokens
+
+
+def test_the_answer_threshold_is_learned_to_meet_the_wrong_answer_target(kb, matcher):
+    strict = Matcher(kb, Policy(wrong_answer_target=0.0), trainer=matcher.trainer)
+    assert strict.thresholds.answer >= matcher.thresholds.answer
+    assert matcher.thresholds.answer >= Policy().min_answer
+
+
+def test_explanation_shows_every_signal_and_the_probability(matcher):
+    match = matcher.match("亲情账户怎么绑定家人")
+    best = match.explanation.weighed[0]
+    assert {"lexical", "learned", "at_end", "out_of_scope"} <= set(best.signals)
+    assert best.probability == pytest.approx(match.score, abs=1e-4)
+
+
+def test_probable_winner_is_answered():
+    decision = decide([Ranked("a", 0.9), Ranked("b", 0.05)], T)
+    assert decision.action == "answer"
+
+
+def test_doubt_offers_the_probable_options_at_least_two():
+    decision = decide([Ranked("a", 0.5), Ranked("b", 0.3), Ranked("c", 0.01)], T)
     assert decision.action == "clarify"
-    assert [s.key for s in decision.options] == ["a", "b"]
+    assert [r.faq_id for r in decision.options] == ["a", "b"]
+    lone = decide([Ranked("a", 0.5), Ranked("b", 0.01)], T)
+    assert [r.faq_id for r in lone.options] == ["a", "b"]
 
 
 def test_below_clarify_threshold_means_fallback():
-    t = Thresholds()
-    assert decide([scored("a", t.clarify - 0.01)], [], True, 3, t).action == "fallback"
-
-
-def test_without_a_family_account_word_nothing_is_answered():
-    assert decide([scored("a", 0.9)], [], False, 3, Thresholds()).action == "fallback"
-
-
-def test_out_of_scope_topic_scoring_higher_wins():
-    decision = decide([scored("a", 0.6)], [scored("ood-x", 0.7)], True, 3, Thresholds())
-    assert decision.action == "fallback"
-
-
-def test_thresholds_come_from_configuration(kb):
-    from bot.matching import Matcher
-
-    strict = Matcher(kb, Thresholds(answer=0.99))
-    assert strict.match("家庭共济怎么开通").action == "clarify"
-
-
-def test_out_of_scope_topic_close_behind_means_no_confident_answer():
-    decision = decide([scored("a", 0.60)], [scored("ood-x", 0.59)], True, 3, Thresholds())
-    assert decision.action == "clarify"
+    assert decide([Ranked("a", 0.19)], T).action == "fallback"
+    assert decide([], T).action == "fallback"
 
 
 def test_naming_the_product_keeps_the_question_in_scope(matcher):

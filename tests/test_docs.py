@@ -26,3 +26,8 @@ def test_wechat_send_is_documented():
 
 def test_quick_start_is_two_commands():
     assert "make run" in README and "make test" in README
+
+
+@pytest.mark.parametrize("command", ["wechat menu push", "wechat menu show", "wechat menu delete", "wechat late"])
+def test_every_wechat_command_is_documented(command):
+    assert f"flask --app app {command}" in README

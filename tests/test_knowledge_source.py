@@ -5,12 +5,12 @@ import time
 import pytest
 
 from bot.knowledge_source import KnowledgeSource
-from bot.matching import Thresholds
+from bot.matching import Policy
 from knowledge import KnowledgeError
 
 
 def test_broken_edit_is_rejected_and_the_last_good_base_keeps_serving(kb_dir):
-    source = KnowledgeSource(kb_dir, Thresholds())
+    source = KnowledgeSource(kb_dir, Policy())
     kb, matcher = source.current()
     faq = kb_dir / "faqs" / "gongji.yaml"
     faq.write_text(faq.read_text(encoding="utf-8") + "\n  - id: [broken\n", encoding="utf-8")
@@ -23,7 +23,7 @@ def test_broken_edit_is_rejected_and_the_last_good_base_keeps_serving(kb_dir):
 
 
 def test_a_good_edit_is_picked_up(kb_dir):
-    source = KnowledgeSource(kb_dir, Thresholds())
+    source = KnowledgeSource(kb_dir, Policy())
     source.current()
     faq = kb_dir / "faqs" / "general.yaml"
     faq.write_text(
@@ -35,20 +35,31 @@ def test_a_good_edit_is_picked_up(kb_dir):
     assert source.current()[0].faq("card-lending").title.startswith("医保卡能不能借给家里人用？")
 
 
-def test_changed_files_are_noticed_without_a_restart(kb_dir):
-    source = KnowledgeSource(kb_dir, Thresholds(), reload_seconds=0.001, settle_seconds=0)
-    first = source.current()[0]
+def test_changed_files_are_retrained_in_the_background_while_answering_continues(kb_dir):
+    source = KnowledgeSource(kb_dir, Policy(), reload_seconds=0.001, settle_seconds=0)
+    first_kb, first_matcher = source.current()
     menu = kb_dir / "menu.yaml"
     menu.write_text(menu.read_text(encoding="utf-8").replace("  - compare-qinqing-gongji\n", ""), encoding="utf-8")
     time.sleep(0.01)
-    assert source.current()[0] is not first
-    assert "compare-qinqing-gongji" not in source.current()[0].popular
+
+    served = source.current()  # notices the change, starts retraining, and answers with what it has
+    assert served[0] is first_kb
+    assert source._training is not None and source._training.is_alive()
+    started = time.perf_counter()
+    while source._training.is_alive():  # every question during the retraining is answered at once
+        assert source.current()[1].match("家庭共济怎么开通").faq_id == "gongji-open-online"
+        assert time.perf_counter() - started < 120
+    source.wait_for_reload()
+
+    kb, matcher = source.current()
+    assert kb is not first_kb and matcher is not first_matcher
+    assert "compare-qinqing-gongji" not in kb.popular
 
 
 def test_a_broken_base_at_start_says_what_is_wrong(kb_dir):
     (kb_dir / "replies.yaml").write_text("clarify: [", encoding="utf-8")
     with pytest.raises(KnowledgeError) as error:
-        KnowledgeSource(kb_dir, Thresholds()).current()
+        KnowledgeSource(kb_dir, Policy()).current()
     assert "replies.yaml:1: YAML syntax error" in str(error.value)
 
 
@@ -64,26 +75,30 @@ def editors_leftovers(kb_dir):
 
 def test_editors_temporary_files_and_folders_are_not_faq_files(kb, kb_dir):
     editors_leftovers(kb_dir)
-    assert len(KnowledgeSource(kb_dir, Thresholds()).current()[0].faqs) == len(kb.faqs)
+    assert len(KnowledgeSource(kb_dir, Policy()).current()[0].faqs) == len(kb.faqs)
 
 
 def test_editors_temporary_files_trigger_no_reload(kb_dir):
-    source = KnowledgeSource(kb_dir, Thresholds(), reload_seconds=0.001, settle_seconds=0)
+    source = KnowledgeSource(kb_dir, Policy(), reload_seconds=0.001, settle_seconds=0)
     first = source.current()[0]
     editors_leftovers(kb_dir)
     time.sleep(0.01)
+    source.current()
+    source.wait_for_reload()  # had one started, it would be over now
     assert source.current()[0] is first and source.last_problems == []
 
 
 def test_a_file_being_written_is_read_only_once_it_has_settled(kb_dir):
-    source = KnowledgeSource(kb_dir, Thresholds(), reload_seconds=0.001, settle_seconds=0.5)
+    source = KnowledgeSource(kb_dir, Policy(), reload_seconds=0.001, settle_seconds=0.5)
     first = source.current()[0]
     faq = kb_dir / "faqs" / "general.yaml"
     whole = faq.read_text(encoding="utf-8")
     faq.write_text(whole[: len(whole) // 2], encoding="utf-8")  # the editor has written half of it so far
     time.sleep(0.01)
-    assert source.current()[0] is first and source.last_problems == []  # not even tried
+    assert source.current()[0] is first and source._training is None  # not even tried
     faq.write_text(whole.replace("医保卡能借给家人用吗？能用", "医保卡能不能借给家里人用？能用"), encoding="utf-8")
     time.sleep(0.6)
+    source.current()  # settled: retrained in the background
+    source.wait_for_reload()
     assert source.current()[0].faq("card-lending").title.startswith("医保卡能不能借给家里人用？")
     assert source.last_problems == []

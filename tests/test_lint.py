@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 import knowledge
 
 
@@ -35,7 +37,7 @@ def test_yaml_syntax_error_names_file_and_line(kb_dir):
 
 def test_missing_required_field(kb_dir):
     faq = kb_dir / "faqs" / "gongji.yaml"
-    edit(faq, "    reviewed: 2026-11-26\n", "")
+    edit(faq, "    reviewed: 2026-12-01\n", "")
     problem = only(problems_of(kb_dir), "is missing 'reviewed'")
     assert "gongji.yaml:" in problem
 
@@ -113,25 +115,51 @@ def test_template_with_a_placeholder_the_bot_does_not_fill(kb_dir):
 
 
 def test_menu_button_pointing_nowhere(kb_dir):
-    edit(kb_dir / "menu.yaml", "MENU_GONGJI_OPEN: gongji-open-online", "MENU_GONGJI_OPEN: gongji-opn-online")
+    edit(kb_dir / "menu.yaml", "answer: gongji-open-online", "answer: gongji-opn-online")
     assert "not an FAQ id" in only(problems_of(kb_dir), "MENU_GONGJI_OPEN")
 
 
-def test_numbers_in_word_lists_must_be_quoted(kb_dir):
-    edit(kb_dir / "smalltalk.yaml", '厉害, "666"]', "厉害, 666]")
-    assert "is a number; put it in quotes" in only(problems_of(kb_dir), "666")
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of the first line of `path` containing `text`."""
+    return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
 
 
-def test_a_missing_file_is_named(kb_dir):
-    (kb_dir / "stopwords.txt").unlink()
-    assert only(problems_of(kb_dir), "stopwords.txt").endswith("file is missing")
+FOURTH_BUTTON = "  - name: 第四个\n    key: MENU_FOURTH\n    answer: help\n"
+SIXTH_SUB = "".join(f"      - name: 子{n}\n        key: MENU_SUB_{n}\n        answer: help\n" for n in range(4))
 
 
-def test_non_utf8_file(kb_dir):
-    (kb_dir / "fillers.txt").write_bytes("请问\n".encode("gbk"))
-    assert "not UTF-8" in only(problems_of(kb_dir), "fillers.txt")
+def test_menu_over_three_top_level_buttons_names_the_fourth(kb_dir):
+    menu = kb_dir / "menu.yaml"
+    menu.write_text(menu.read_text(encoding="utf-8") + FOURTH_BUTTON, encoding="utf-8")
+    problem = only(problems_of(kb_dir), "top-level buttons")
+    assert problem.startswith(
+        f"{menu}:{line_of(menu, '第四个')}: the menu has 4 top-level buttons; WeChat allows at most 3"
+    )
 
 
-def test_a_command_word_in_two_commands(kb_dir):
-    edit(kb_dir / "commands.yaml", "unhelpful: [没用,", "unhelpful: [有用, 没用,")
-    assert "'有用' is a command word of both 'helpful' and 'unhelpful'" in only(problems_of(kb_dir), "command word")
+def test_menu_over_five_sub_buttons_names_the_sixth(kb_dir):
+    menu = kb_dir / "menu.yaml"
+    edit(menu, "      - name: 怎么开通\n", SIXTH_SUB + "      - name: 怎么开通\n")
+    problem = only(problems_of(kb_dir), "sub-buttons;")
+    assert problem.startswith(f"{menu}:{line_of(menu, '能给哪些家人用')}: menu button '家庭共济' has 6 sub-buttons")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "at", "complaint"),
+    [
+        ("name: 家庭共济", "name: 家庭共济呀", "家庭共济呀", "WeChat shows 4 Chinese characters of a top-level name"),
+        ("name: 家庭共济", "name: 家庭共济账户", "家庭共济账户", "the name is 18 bytes; a top-level name may have 16"),
+        ("name: 怎么开通", "name: 家庭共济到底怎么开通", "到底", "WeChat shows 8 Chinese characters of a sub-button"),
+        ("name: 怎么开通", "name: " + "开" * 21, "开开开", "the name is 63 bytes; a sub-button name may have 60"),
+        ("key: MENU_GONGJI_OPEN", "key: " + "K" * 129, "怎么开通", "the key is longer than 128 bytes"),
+        ("url: /", "url: www.example.com", "在线问答", "url must start with https://"),
+        ("key: MENU_GONGJI_WHO", "key: MENU_GONGJI_OPEN", "能给哪些家人用", "'MENU_GONGJI_OPEN' is already used"),
+        ("        answer: gongji-who\n", "", "MENU_GONGJI_WHO", "has a key but no 'answer'"),
+        ("        url: /\n", "        url: /\n        key: MENU_WEB\n        answer: help\n", "在线问答", "has both"),
+        ("      - name: 在线问答\n        url: /\n", "      - name: 在线问答\n", "在线问答", "does nothing"),
+    ],
+)
+def test_menu_buttons_wechat_would_refuse_or_cut_are_named_by_line(kb_dir, old, new, at, complaint):
+    menu = kb_dir / "menu.yaml"
+    edit(menu, old, new)
+    assert only(problems_of(kb_dir), complaint).startswith(f"{menu}:{line_of(menu, at)}: ")

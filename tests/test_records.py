@@ -43,7 +43,13 @@ def test_migrations_are_recorded_and_safe_to_apply_again(tmp_path):
     open_db(tmp_path / "r.sqlite")
     db = open_db(tmp_path / "r.sqlite")
     names = [row["name"] for row in db["_sqlite_migrations"].rows]
-    assert names == ["create_records", "create_rate_limits", "create_signed_requests"]
+    assert names == [
+        "create_records",
+        "create_rate_limits",
+        "create_signed_requests",
+        "create_shared_values",
+        "create_late_replies",
+    ]
 
 
 def test_a_signed_request_key_keeps_the_content_it_first_came_with(tmp_path):

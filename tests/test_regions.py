@@ -9,7 +9,7 @@ import pytest
         ("我在晋城市上班", "山西", "晋城"),
         ("山西省的亲情账户", "山西", "山西"),
         ("新疆维吾尔自治区能共济吗", "新疆", "新疆"),
-        ("广西壮族自治区南宁", "广西", "广西"),
+        ("广西壮族自治区南宁", "广西", "南宁"),  # a province with its own city is that city
     ],
 )
 def test_city_or_province_maps_to_province_short_name(matcher, text, province, place):

@@ -49,6 +49,8 @@ class WeChatUser:
         config = client.application.config
         self.account = Account(config["WECHAT_TOKEN"], config["WECHAT_AES_KEY"], config["WECHAT_APP_ID"])
         self.response = None  # the last HTTP response, for status and headers
+        # Build the matcher now (about 2-5 s on a busy machine), not inside the first message's 4.5 s reply window.
+        client.application.extensions["knowledge"].current()
 
     def send(self, text: str, mode: str = "aes", msg_id: int | None = None) -> PassiveReply:
         """A text message; `msg_id` repeats a delivery the way WeChat retries it."""

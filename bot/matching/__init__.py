@@ -2,34 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from knowledge import KnowledgeBase
+from knowledge.model import LabelledQuestion
 
 from .analysis import Analysis, Analyzer
-from .decision import Thresholds, decide
-from .scoring import Scored, Scorer
+from .calibration import candidates
+from .decision import Decision, Policy, Ranked, Thresholds, decide
+from .evidence import Gathered
+from .training import Trainer
 
-#: The pinyin channel is a second opinion: its reading counts for a little less than what was typed.
-HOMOPHONE_DISCOUNT = 0.95
-
-__all__ = ["Candidate", "Match", "Matcher", "Thresholds"]
+__all__ = ["Candidate", "Match", "Matcher", "Policy", "Thresholds", "Trainer"]
 
 
 @dataclass(frozen=True)
 class Candidate:
     faq_id: str
-    score: float
+    score: float  # the calibrated probability that this FAQ is the right answer
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """One candidate FAQ with its signals and the probability they add up to."""
+
+    faq_id: str
+    probability: float
+    signals: dict[str, float]
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """What `faq ask --explain` shows: the tokens, the scored entries and the band the decision fell in."""
+    """What `faq ask --explain` shows: the tokens, each signal, the probabilities and the decision."""
 
     analysis: Analysis
-    used_homophones: bool
-    faqs: tuple[Scored, ...]
-    out_of_scope: tuple[Scored, ...]
+    gathered: Gathered | None
+    weighed: tuple[Weighed, ...]
+    thresholds: Thresholds
     band: str
 
 
@@ -37,7 +47,7 @@ class Explanation:
 class Match:
     action: str  # answer | clarify | fallback | smalltalk
     faq_id: str | None
-    score: float
+    score: float  # probability that the best FAQ is right
     candidates: tuple[Candidate, ...]  # clarify: the options offered, in order; otherwise the top 3
     region: str | None = None  # province-level short name
     place: str | None = None  # the city or province as named, for city-level regional notes
@@ -45,23 +55,34 @@ class Match:
     explanation: Explanation | None = field(default=None, compare=False, repr=False)
 
 
+#: An out-of-scope topic's own referral ("this is about 公积金, ask …") needs at least this much behind it:
+#: telling a user their question is not about 医保 when it was, only unclear, is worse than saying so.
+OUT_OF_SCOPE_LEAN = 0.3
+
+
+def _best(scores: dict[str, float]) -> str | None:
+    return max(scores, key=scores.__getitem__) if scores else None
+
+
 class Matcher:
-    """Built once per knowledge base; `match` is pure and safe to call from many threads."""
+    """Trained once per knowledge base (calibrated on `labelled`, default the base's own labelled questions);
+    `match` is pure and safe to call from many threads."""
 
-    def __init__(self, kb: KnowledgeBase, thresholds: Thresholds | None = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        policy: Policy | None = None,
+        labelled: Sequence[LabelledQuestion] | None = None,
+        trainer: Trainer | None = None,
+    ):
         self.kb = kb
-        self.thresholds = thresholds or Thresholds()
-        self.analyzer = Analyzer(kb.lexicon, kb.smalltalk)
-        entries = [(faq.id, [(q.text, self._stored_tokens(q.text)) for q in faq.questions]) for faq in kb.faqs]
-        entries += [
-            (topic.id, [(q.text, self._stored_tokens(q.text)) for q in topic.examples]) for topic in kb.out_of_scope
-        ]
-        subjects = {faq.id: kb.lexicon.synonyms.get(faq.category, faq.category) for faq in kb.faqs}
-        self.scorer = Scorer(entries, subjects)
-        self._out_of_scope_ids = frozenset(topic.id for topic in kb.out_of_scope)
-
-    def _stored_tokens(self, text: str) -> list[str]:
-        return list(self.analyzer.analyze(text, homophones=False).tokens)
+        self.policy = policy or Policy()
+        self.trainer = trainer or Trainer(kb, Analyzer(kb.lexicon, kb.smalltalk))
+        self.analyzer = self.trainer.analyzer
+        model = self.trainer.fit(kb.labelled if labelled is None else labelled, self.policy)
+        self.signals = model.signals
+        self.calibrator = model.calibrator
+        self.thresholds = model.thresholds
 
     def match(self, text: str) -> Match:
         """Decide what to do with one user message."""
@@ -69,42 +90,61 @@ class Matcher:
         region = analysis.region.province if analysis.region else None
         place = analysis.region.place if analysis.region else None
         if not analysis.tokens:
-            explanation = Explanation(analysis, False, (), (), "small talk or nothing left to match")
+            explanation = Explanation(analysis, None, (), self.thresholds, "small talk or nothing left to match")
             return Match("smalltalk", None, 0.0, (), region, place, analysis.smalltalk, explanation)
-
-        scored, used_homophones = self._score(analysis)
-        faqs = [s for s in scored if s.key not in self._out_of_scope_ids]
-        out_of_scope = [s for s in scored if s.key in self._out_of_scope_ids]
-        tokens = (analysis.heard if used_homophones else analysis.typed).tokens
-        anchored = any(token in self.kb.lexicon.anchors for token in tokens)
-        if self.scorer.subject_words.intersection(tokens):
-            out_of_scope = []  # naming 共济 or 亲情账户 makes it a question about them, whatever else it shares
-        decision = decide(faqs, out_of_scope, anchored, len(tokens), self.thresholds)
-        explanation = Explanation(analysis, used_homophones, tuple(faqs[:5]), tuple(out_of_scope[:3]), decision.band)
-        top = tuple(Candidate(s.key, round(s.score, 4)) for s in faqs[:3])
-        best_score = round(faqs[0].score, 4) if faqs else 0.0
+        gathered = self.signals.gather(analysis)
+        weighed = self._weigh(gathered)
+        ranked = [Ranked(w.faq_id, w.probability) for w in weighed]
+        same = gathered.evidence.same_words
+        written_down = next(iter(same)) if len(same) == 1 and not same & self.signals.out_of_scope_ids else None
+        if written_down not in {r.faq_id for r in ranked}:
+            written_down = None
+        else:
+            ranked.sort(key=lambda r: r.faq_id != written_down)  # stable: the rest keep their order
+        decision = decide(ranked, self.thresholds, written_down)
+        topic = self._out_of_scope_topic(gathered)
+        if decision.action == "fallback" and ranked and topic is None and self._names_a_product(analysis):
+            # The user named 共济 or 亲情账户: whatever was misheard, they asked about us; ask back, never refer away.
+            decision = Decision("clarify", f"{decision.band}, but a product is named: asking back", tuple(ranked[:2]))
+        explanation = Explanation(analysis, gathered, tuple(weighed), self.thresholds, decision.band)
+        top = tuple(Candidate(r.faq_id, round(r.probability, 4)) for r in ranked[:3])
+        best = top[0].score if top else 0.0
         if decision.action == "answer":
-            return Match("answer", faqs[0].key, best_score, top, region, place, None, explanation)
+            return Match("answer", ranked[0].faq_id, best, top, region, place, None, explanation)
         if decision.action == "clarify":
-            options = tuple(Candidate(s.key, round(s.score, 4)) for s in decision.options)
-            return Match("clarify", None, best_score, options, region, place, None, explanation)
-        topic = out_of_scope[0].key if out_of_scope else None
-        return Match("fallback", None, best_score, top, region, place, topic, explanation)
+            offered = list(decision.options)
+            end = _best(gathered.evidence.learned_at_end) if analysis.tail is not None else None
+            if end is not None and end not in {r.faq_id for r in offered}:
+                # A long story's context can outweigh its last clause; the question asked there is offered too.
+                offered.append(next((r for r in ranked if r.faq_id == end), Ranked(end, 0.0)))
+            options = tuple(Candidate(r.faq_id, round(r.probability, 4)) for r in offered)
+            return Match("clarify", None, best, options, region, place, None, explanation)
+        return Match("fallback", None, best, top, region, place, topic, explanation)
 
     def rank(self, text: str) -> list[Candidate]:
-        """Every FAQ sharing a word with the text, best first, without deciding: for search boxes."""
-        scored, _ = self._score(self.analyzer.analyze(text))
-        return [Candidate(s.key, round(s.score, 4)) for s in scored if s.key not in self._out_of_scope_ids]
+        """FAQs that may answer the text, most probable first, without deciding: for search boxes."""
+        analysis = self.analyzer.analyze(text)
+        if not analysis.tokens:
+            return []
+        return [Candidate(w.faq_id, round(w.probability, 4)) for w in self._weigh(self.signals.gather(analysis))]
 
-    def _score(self, analysis: Analysis) -> tuple[list[Scored], bool]:
-        """Score what was typed and, if the pinyin channel heard something else, that too; keep the better."""
-        typed = self.scorer.score(analysis.typed.tokens)
-        if analysis.heard is None:
-            return typed, False
-        heard = [
-            Scored(s.key, s.score * HOMOPHONE_DISCOUNT, s.question, s.signals)
-            for s in self.scorer.score(analysis.heard.tokens)
-        ]
-        typed_best = typed[0].score if typed else 0.0
-        heard_best = heard[0].score if heard else 0.0
-        return (heard, True) if heard_best > typed_best else (typed, False)
+    def _weigh(self, gathered: Gathered) -> list[Weighed]:
+        found = candidates(gathered.evidence)
+        probabilities = self.calibrator.probabilities(found)
+        weighed = [Weighed(c.faq_id, p, c.signals) for c, p in zip(found, probabilities, strict=True)]
+        return sorted(weighed, key=lambda w: w.probability, reverse=True)
+
+    def _names_a_product(self, analysis: Analysis) -> bool:
+        tokens = set(analysis.typed.tokens) | set(analysis.heard.tokens if analysis.heard else ())
+        return bool(tokens & self.signals.scorer.subject_words)
+
+    def _out_of_scope_topic(self, gathered: Gathered) -> str | None:
+        """The out-of-scope topic the question is most likely about, if both signals lean that way at all."""
+        topics = {k: p for k, p in gathered.learned.items() if k in self.signals.out_of_scope_ids}
+        if not topics:
+            return None
+        topic = max(topics, key=topics.__getitem__)
+        evidence = gathered.evidence
+        learned_leans = topics[topic] > max([OUT_OF_SCOPE_LEAN, *evidence.learned.values()])
+        lexical_leans = evidence.out_of_scope_lexical >= max([OUT_OF_SCOPE_LEAN, *evidence.lexical.values()])
+        return topic if learned_leans or lexical_leans else None

@@ -13,6 +13,13 @@ from .segment import Segmenter
 from .smalltalk import SmalltalkFinder
 from .synonyms import canonicalize, content_words
 
+#: A message this long (characters, after normalising) is a story; its question is usually at the end.
+STORY_CHARACTERS = 40
+#: The tail read on its own: the last clauses adding up to at least this many characters …
+TAIL_CHARACTERS = 12
+#: … or, when voice input left no punctuation to cut at, this many last characters.
+UNPUNCTUATED_TAIL = 20
+
 
 @dataclass(frozen=True)
 class View:
@@ -31,6 +38,7 @@ class Analysis:
     words: tuple[str, ...]  # jieba's words after fillers, small talk and place names are gone
     typed: View
     heard: View | None  # the pinyin channel's reading, when it differs from what was typed
+    tail: Analysis | None = None  # a long story's last clause or two, analysed on their own
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -55,7 +63,8 @@ class Analyzer:
         mentions = self.regions.find_all(normalized)
         rest, intent = self.smalltalk.peel(self.regions.remove(normalized, mentions))
         clauses = [self.segmenter.cut(clause) for clause in strip_phrases(rest, self.lexicon.fillers).split()]
-        if len({m.place for m in mentions}) > 1 and self.lexicon.two_places:
+        places = self.regions.places(mentions)
+        if len(places) > 1 and self.lexicon.two_places:
             clauses.append([self.lexicon.two_places])  # "我在苏州，我爸在南京": a question across regions
         heard = None
         if homophones:
@@ -64,12 +73,25 @@ class Analyzer:
                 heard = self._view([r or w for r, w in zip(readings, clauses, strict=True)])
         return Analysis(
             normalized=normalized,
-            region=mentions[0] if mentions else None,
+            region=places[0] if places else None,
             smalltalk=intent,
             words=tuple(word for words in clauses for word in words),
             typed=self._view(clauses),
             heard=heard,
+            tail=self._tail(normalized, homophones),
         )
+
+    def _tail(self, normalized: str, homophones: bool) -> Analysis | None:
+        """The end of a long story, where its question usually is, as an analysis of its own."""
+        if len(normalized) < STORY_CHARACTERS:
+            return None
+        clauses = normalized.split()
+        if len(clauses) == 1:
+            return self.analyze(normalized[-UNPUNCTUATED_TAIL:], homophones=homophones)
+        tail: list[str] = []
+        while clauses and sum(map(len, tail)) < TAIL_CHARACTERS:
+            tail.insert(0, clauses.pop())
+        return self.analyze(" ".join(tail), homophones=homophones)
 
     def _view(self, clauses: list[list[str]]) -> View:
         return View(tuple(self.tokens_of([word for words in clauses for word in words])))

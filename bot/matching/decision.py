@@ -1,61 +1,98 @@
-"""Two thresholds and a margin turn scores into answer / clarify / fallback."""
+"""Calibrated probabilities → answer / clarify / fallback, with the answer threshold learned per knowledge base."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .scoring import Scored
+from .calibration import Calibrator, Example
+
+#: Fewer held-out in-scope questions than this in a pool say too little to set a threshold on.
+MIN_POOL = 30
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the operators ask of the matcher; the thresholds that meet it are learned (see README)."""
+
+    wrong_answer_target: float = 0.015  # share of held-out questions answered with the wrong FAQ, at most
+    clarify: float = 0.2  # below this probability nothing is offered: fallback
+    option: float = 0.08  # a clarify option needs at least this probability
+    max_options: int = 3
+    min_answer: float = 0.5  # never answer on a probability below this, whatever the held-out data allow
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Defaults chosen on the dev set (see README, "Matcher accuracy")."""
+    """The probabilities the decision compares with, chosen when the matcher is trained."""
 
-    answer: float = 0.25  # the best entry must reach this to be answered
-    margin: float = 0.045  # … and lead the runner-up by this share of its own score
-    clarify: float = 0.2  # below this nothing is offered: fallback
-    option_gap: float = 0.15  # a clarify option scores within this of the best
-    max_options: int = 4
-    min_tokens: int = 2  # fewer content words than this is too generic to answer outright
+    answer: float
+    clarify: float
+    option: float
+    max_options: int
+
+
+@dataclass(frozen=True)
+class Ranked:
+    faq_id: str
+    probability: float
 
 
 @dataclass(frozen=True)
 class Decision:
     action: str  # answer | clarify | fallback
     band: str  # why, in words, for `faq ask --explain`
-    options: tuple[Scored, ...] = ()
+    options: tuple[Ranked, ...] = ()
 
 
-def decide(faqs: list[Scored], out_of_scope: list[Scored], anchored: bool, token_count: int, t: Thresholds) -> Decision:
-    """Pick the outcome; a wrong answer is worse than a question back, so ties and doubt clarify."""
-    if not faqs:
-        return Decision("fallback", "no entry shares a word with the question")
-    best = faqs[0]
-    if not anchored:
-        return Decision("fallback", "no family-account word (anchors.txt) in the question")
-    if out_of_scope and out_of_scope[0].score >= best.score:
-        return Decision("fallback", f"closer to out-of-scope topic '{out_of_scope[0].key}'")
-    if best.score < t.clarify:
-        return Decision("fallback", f"best score {best.score:.3f} < clarify threshold {t.clarify}")
-    # An out-of-scope topic close behind is a runner-up too: the question may well be about it.
-    runner_up = max(faqs[1].score if len(faqs) > 1 else 0.0, out_of_scope[0].score if out_of_scope else 0.0)
-    options = tuple(s for s in faqs[: t.max_options] if s.score >= max(t.clarify, best.score - t.option_gap))
-    if token_count < t.min_tokens:
-        return Decision(
-            "clarify", f"only {token_count} content word(s): too generic to answer", _at_least_two(faqs, options, t)
-        )
-    lead = (best.score - runner_up) / best.score
-    if best.score >= t.answer and lead >= t.margin:
-        return Decision("answer", f"score {best.score:.3f} >= {t.answer} and lead {lead:.1%} >= {t.margin:.1%}")
-    if best.score >= t.answer:
-        reason = f"lead {lead:.1%} over the runner-up < {t.margin:.1%}"
-    else:
-        reason = f"score {best.score:.3f} between clarify {t.clarify} and answer {t.answer}"
-    return Decision("clarify", reason, _at_least_two(faqs, options, t))
+def decide(ranked: Sequence[Ranked], t: Thresholds, same_words: str | None = None) -> Decision:
+    """Pick the outcome; a wrong answer is worse than a question back, so doubt clarifies.
+
+    `same_words`: the one FAQ (if any) with a stored question of exactly the user's content words, and no
+    out-of-scope example has them: an operator wrote that question down for that entry, so it is answered."""
+    if same_words is not None:
+        return Decision("answer", f"the same words as a stored question of {same_words}, and of no other entry")
+    if not ranked:
+        return Decision("fallback", "no FAQ shares anything with the question")
+    best = ranked[0]
+    if best.probability >= t.answer:
+        return Decision("answer", f"probability {best.probability:.2f} >= answer threshold {t.answer:.2f}")
+    if best.probability < t.clarify:
+        return Decision("fallback", f"probability {best.probability:.2f} < clarify threshold {t.clarify:.2f}")
+    options = [r for r in ranked[: t.max_options] if r.probability >= t.option]
+    if len(options) < 2 and len(ranked) > 1:  # a choice of one is no choice: offer the runner-up too
+        options = list(ranked[:2])
+    reason = f"probability {best.probability:.2f} between clarify {t.clarify:.2f} and answer {t.answer:.2f}"
+    return Decision("clarify", reason, tuple(options))
 
 
-def _at_least_two(faqs: list[Scored], options: tuple[Scored, ...], t: Thresholds) -> tuple[Scored, ...]:
-    """A choice of one is no choice: offer the runner-up too when it scored anything at all."""
-    if len(options) >= 2:
-        return options
-    return tuple(faqs[: min(2, t.max_options)])
+def choose_thresholds(calibrator: Calibrator, examples: Sequence[Example], policy: Policy) -> Thresholds:
+    """The lowest answer threshold that keeps wrong answers and false accepts within the target on every pool
+    of held-out questions (the alternates' folds, the labelled questions) large enough to judge."""
+    answer = policy.min_answer
+    for labelled in (False, True):
+        pool = [e for e in examples if e.labelled == labelled]
+        if sum(bool(e.expect) for e in pool) >= MIN_POOL:
+            answer = max(answer, _lowest_safe_threshold(calibrator, pool, policy.wrong_answer_target))
+    return Thresholds(answer, min(policy.clarify, answer), policy.option, policy.max_options)
+
+
+def _lowest_safe_threshold(calibrator: Calibrator, pool: Sequence[Example], target: float) -> float:
+    tops = []  # (probability of the top candidate, in scope, right)
+    for example in pool:
+        probabilities = calibrator.probabilities(example.candidates)
+        if probabilities:
+            p, faq_id = max(zip(probabilities, (c.faq_id for c in example.candidates), strict=True))
+            tops.append((p, bool(example.expect), faq_id in example.expect))
+    in_scope = sum(bool(e.expect) for e in pool) or 1
+    out_of_scope = sum(not e.expect for e in pool) or 1
+    wrong = false_accepts = 0
+    threshold = 1.0
+    # Lower the threshold one question at a time, from the most confident, while the target still holds.
+    for p, scoped, right in sorted(tops, reverse=True):
+        wrong += scoped and not right
+        false_accepts += not scoped
+        if wrong / in_scope > target or false_accepts / out_of_scope > target:
+            break
+        threshold = p
+    return threshold

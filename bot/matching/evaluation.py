@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import Match
+from knowledge import KnowledgeBase, KnowledgeError, labelled
+from knowledge.model import LabelledQuestion
 
-
-@dataclass(frozen=True)
-class Labelled:
-    id: str
-    q: str
-    expect: tuple[str, ...]
-    region: str | None
-    kind: str
+from . import Match, Matcher, Policy, Trainer
 
 
 @dataclass(frozen=True)
 class Outcome:
-    item: Labelled
+    item: LabelledQuestion
     match: Match
 
     @property
@@ -110,16 +104,33 @@ class Report:
         }
 
 
-def read_labelled(path: str | Path) -> list[Labelled]:
-    rows = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            raw = json.loads(line)
-            rows.append(
-                Labelled(raw["id"], raw["q"], tuple(raw.get("expect") or ()), raw.get("region"), raw.get("kind", ""))
-            )
-    return rows
+def read_labelled(path: str | Path) -> list[LabelledQuestion]:
+    """A labelled JSONL file (the format of knowledge/labelled/); raises KnowledgeError naming bad lines."""
+    questions, problems = labelled.read_labelled(Path(path), str(path))
+    if problems:
+        raise KnowledgeError(problems)
+    return questions
 
 
-def evaluate(match: Callable[[str], Match], items: Iterable[Labelled]) -> Report:
-    return Report([Outcome(item, match(item.q)) for item in items])
+def evaluate(match: Callable[[str], Match], items: Iterable[LabelledQuestion]) -> Report:
+    return Report([Outcome(item, match(item.text)) for item in items])
+
+
+def cross_validate(
+    kb: KnowledgeBase, items: Sequence[LabelledQuestion], folds: int, policy: Policy, trainer: Trainer
+) -> Report:
+    """Each fold of `items` matched by a matcher calibrated without it (on the rest and kb.labelled)."""
+    order = sorted(items, key=lambda item: _fold_key(item.id))
+    pool = {q.id: q for q in (*kb.labelled, *items)}
+    outcomes = []
+    for fold in range(folds):
+        held = order[fold::folds]
+        held_ids = {q.id for q in held}
+        matcher = Matcher(kb, policy, [q for q in pool.values() if q.id not in held_ids], trainer)
+        outcomes += evaluate(matcher.match, held).outcomes
+    return Report(outcomes)
+
+
+def _fold_key(item_id: str) -> str:
+    """A fixed shuffle: folds mix the sets and kinds, and stay the same from run to run."""
+    return hashlib.sha256(item_id.encode()).hexdigest()

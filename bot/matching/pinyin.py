@@ -1,4 +1,9 @@
-"""The pinyin channel: read homophone typos (共计, 公积, 亲请, 帮定) as the domain word they sound like."""
+"""The pinyin channel: read voice-input homophones (共计, 张虎, 平整, 帮定) as the domain word they sound like.
+
+Exact toneless pinyin first; then a looser reading that forgives what speech recognition and regional
+accents blur (zh/z, ch/c, sh/s, n/l, f/h, -ng/-n, ü/i after j q x), so 情情 finds 亲情 and 工具 finds 共济
+without a table of misspellings.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,30 @@ from pypinyin import Style, lazy_pinyin
 MAX_TERM_LENGTH = 6
 
 
+@lru_cache(maxsize=65536)
 def syllables(text: str) -> tuple[str, ...]:
-    """Toneless pinyin, one syllable per character: a homophone typo swaps one character for another."""
-    return tuple(_syllable(char) for char in text)
+    """Toneless pinyin, one syllable per character, read as a phrase (供给 is gong ji, not gong gei);
+    anything not Chinese stays as it is, one item per character."""
+    return tuple(lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars)))
 
 
-@lru_cache(maxsize=16384)
-def _syllable(char: str) -> str:
-    """The character's most common reading without tone; anything not Chinese stays as it is."""
-    return lazy_pinyin(char, style=Style.NORMAL, errors=lambda chars: list(chars))[0]
+def loose(sounds: tuple[str, ...]) -> tuple[str, ...]:
+    """Syllables with the distinctions accents and recognisers blur folded together."""
+    return tuple(_loose(s) for s in sounds)
+
+
+@lru_cache(maxsize=4096)
+def _loose(syllable: str) -> str:
+    for retroflex in ("zh", "ch", "sh"):
+        if syllable.startswith(retroflex):
+            syllable = retroflex[0] + syllable[2:]
+    if syllable[:1] in ("n", "f") and len(syllable) > 1:
+        syllable = {"n": "l", "f": "h"}[syllable[0]] + syllable[1:]
+    if syllable.endswith(("ing", "eng", "ang")):
+        syllable = syllable[:-1]
+    if syllable[:1] in ("j", "q", "x") and syllable[1:2] == "u":
+        syllable = syllable[0] + "i" + syllable[2:]
+    return syllable
 
 
 class HomophoneReader:
@@ -26,9 +46,11 @@ class HomophoneReader:
 
     def __init__(self, terms: set[str]):
         self._terms: dict[tuple[str, ...], str] = {}
-        for term in sorted(terms, key=len, reverse=True):
+        self._loose_terms: dict[tuple[str, ...], str] = {}
+        for term in sorted(terms, key=lambda t: (-len(t), t)):
             if 2 <= len(term) <= MAX_TERM_LENGTH and all("\u4e00" <= ch <= "\u9fff" for ch in term):
                 self._terms.setdefault(syllables(term), term)
+                self._loose_terms.setdefault(loose(syllables(term)), term)
 
     def read(self, words: list[str]) -> list[str] | None:
         """Words with homophone runs replaced by the domain word, or None when nothing sounded like one.
@@ -56,7 +78,7 @@ class HomophoneReader:
             joined += sounds[end]
             if len(joined) > MAX_TERM_LENGTH:
                 break
-            term = self._terms.get(joined)
+            term = self._terms.get(joined) or self._loose_terms.get(loose(joined))
             if term is not None:
                 best = (term, end - start + 1)
         return best

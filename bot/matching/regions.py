@@ -86,6 +86,17 @@ class RegionFinder:
             return set()
         return {i for found in self._domain.finditer(text) for i in range(found.start() + 1, found.end())}
 
+    def places(self, mentions: list[RegionMention]) -> list[RegionMention]:
+        """One mention per place, in order: a province named with one of its own cities ("广东深圳",
+        "河南省洛阳市") is that city, not a second place."""
+        cities = {m.province for m in mentions if m.place != m.province}
+        distinct: dict[str, RegionMention] = {}
+        for mention in mentions:
+            if mention.place == mention.province and mention.province in cities:
+                continue
+            distinct.setdefault(mention.place, mention)
+        return list(distinct.values())
+
     def find(self, text: str) -> RegionMention | None:
         """The first place named, or None."""
         mentions = self.find_all(text)

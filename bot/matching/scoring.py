@@ -19,7 +19,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 #: How much each signal counts.
 WEIGHTS = {"overlap": 9 / 24, "chars": 4 / 24, "coverage": 4 / 24, "centroid": 7 / 24}
@@ -49,7 +50,7 @@ class _Question:
 
 
 class Scorer:
-    """An index of every stored question, built once per knowledge base."""
+    """An index of every stored question, built once per knowledge base; scoring is a few array operations."""
 
     def __init__(self, entries: list[tuple[str, list[tuple[str, list[str]]]]], subjects: dict[str, str] | None = None):
         """`entries`: (key, [(question text, canonical tokens), ...]) for each FAQ and out-of-scope topic;
@@ -62,34 +63,47 @@ class Scorer:
         count = len(entries)
         self.idf = {token: math.log(1 + count / len(keys)) for token, keys in vocabulary.items()}
         self.unknown_weight = UNKNOWN_WORD_WEIGHT * max(self.idf.values(), default=1.0)
-        self.entry_vocabulary: dict[str, frozenset[str]] = {}
+        self.keys = [key for key, _ in entries]
+        entry_index = {key: i for i, key in enumerate(self.keys)}
         self.questions: list[_Question] = []
+        question_entry = []
+        entry_vocabulary: list[set[str]] = [set() for _ in entries]
+        postings: dict[str, list[int]] = defaultdict(list)
         for key, questions in entries:
-            words: set[str] = set()
             for text, tokens in questions:
                 token_set = frozenset(tokens)
-                words |= token_set
+                entry_vocabulary[entry_index[key]] |= token_set
                 weight = sum(self.weight(t) for t in token_set)
+                for token in token_set:
+                    postings[token].append(len(self.questions))
+                question_entry.append(entry_index[key])
                 self.questions.append(_Question(key, text, token_set, " ".join(sorted(token_set)), weight))
-            self.entry_vocabulary[key] = frozenset(words)
+        self._question_entry = np.array(question_entry, dtype=np.int64)
+        self._question_weight = np.array([q.weight for q in self.questions])
+        self._postings = {token: np.array(indices, dtype=np.int64) for token, indices in postings.items()}
         # Per word: the entries using it and the word's weight in each entry's centroid, so a question
         # touches only the entries that share its words.
-        self._entries_with: dict[str, list[str]] = defaultdict(list)
-        self._centroid_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        for key, _ in entries:
-            for token in self.entry_vocabulary[key]:
-                self._entries_with[token].append(key)
-            for token, value in self._centroid(key).items():
-                self._centroid_postings[token].append((key, value))
+        entries_with: dict[str, list[int]] = defaultdict(list)
+        centroid_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        by_entry: list[list[_Question]] = [[] for _ in entries]
+        for question, entry in zip(self.questions, question_entry, strict=True):
+            by_entry[entry].append(question)
+        for entry, words in enumerate(entry_vocabulary):
+            for token in words:
+                entries_with[token].append(entry)
+            for token, value in self._centroid(by_entry[entry]).items():
+                centroid_postings[token].append((entry, value))
+        self._entries_with = {t: np.array(e, dtype=np.int64) for t, e in entries_with.items()}
+        self._centroid_postings = {
+            t: (np.array([e for e, _ in pairs], dtype=np.int64), np.array([v for _, v in pairs]))
+            for t, pairs in centroid_postings.items()
+        }
         self.subjects = subjects or {}
         self.subject_words = frozenset(self.subjects.values())
-        self._postings: dict[str, list[int]] = defaultdict(list)
-        for index, question in enumerate(self.questions):
-            for token in question.tokens:
-                self._postings[token].append(index)
+        self._entry_subject = [self.subjects.get(key) for key in self.keys]
 
-    def _centroid(self, key: str) -> dict[str, float]:
-        vectors = [_unit({t: self.weight(t) for t in q.tokens}) for q in self.questions if q.key == key]
+    def _centroid(self, questions: list[_Question]) -> dict[str, float]:
+        vectors = [_unit({t: self.weight(t) for t in q.tokens}) for q in questions]
         total: dict[str, float] = defaultdict(float)
         for vector in vectors:
             for token, value in vector.items():
@@ -99,55 +113,80 @@ class Scorer:
     def weight(self, token: str) -> float:
         return self.idf.get(token, self.unknown_weight)
 
-    def score(self, tokens: tuple[str, ...]) -> list[Scored]:
-        """Every entry that shares a word with the question, best first."""
-        query = frozenset(tokens)
+    def score(self, tokens: tuple[str, ...], limit: int | None = None) -> list[Scored]:
+        """The entries that share a word with the question, best first; the best `limit` of them if given."""
+        query = [t for t in dict.fromkeys(tokens) if t in self._postings]
         if not query:
             return []
-        weights = {t: self.weight(t) for t in query}
+        weights = {t: self.weight(t) for t in dict.fromkeys(tokens)}
         query_weight = sum(weights.values())
-        shared: dict[int, float] = defaultdict(float)
-        for token in query:
-            for index in self._postings.get(token, ()):
-                shared[index] += weights[token]
-        if not shared:
-            return []
-        joined_query = " ".join(sorted(query))
-        coverage: dict[str, float] = defaultdict(float)
-        centroid: dict[str, float] = defaultdict(float)
+        entries = len(self.keys)
+        # Weighted Dice per stored question: the F1 of weighted precision (of the stored question) and
+        # recall (of the user's).
+        touched = np.concatenate([self._postings[t] for t in query])
+        shared = np.bincount(
+            touched, weights=np.repeat([weights[t] for t in query], [len(self._postings[t]) for t in query])
+        )
+        hit = np.flatnonzero(shared)
+        overlap = 2 * shared[hit] / (query_weight + self._question_weight[hit])
+        hit_entry = self._question_entry[hit]
+        # The two best questions of each entry: sort by entry, best overlap first, keep the first two.
+        order = np.lexsort((-overlap, hit_entry))
+        hit, overlap, hit_entry = hit[order], overlap[order], hit_entry[order]
+        first = np.ones(len(hit), dtype=bool)
+        first[1:] = hit_entry[1:] != hit_entry[:-1]
+        second = np.zeros(len(hit), dtype=bool)
+        second[1:] = ~first[1:] & first[:-1]
+        best_overlap = np.zeros(entries)
+        best_overlap[hit_entry[first]] = overlap[first]
+        second_overlap = np.zeros(entries)
+        second_overlap[hit_entry[second]] = overlap[second]
+        coverage = np.zeros(entries)
+        centroid = np.zeros(entries)
         query_vector = _unit(weights)
         for token in query:
-            for key in self._entries_with.get(token, ()):
-                coverage[key] += weights[token] / query_weight
-            for key, value in self._centroid_postings.get(token, ()):
-                centroid[key] += query_vector[token] * value
-        # Weighted Dice: the F1 of weighted precision (of the stored question) and recall (of the user's).
-        two_best: dict[str, list[tuple[float, int]]] = defaultdict(list)
-        for index, matched in shared.items():
-            question = self.questions[index]
-            overlap = 2 * matched / (query_weight + question.weight)
-            best = two_best[question.key]
-            if len(best) < 2:
-                best.append((overlap, index))
-                best.sort(reverse=True)
-            elif overlap > best[1][0]:
-                best[1] = (overlap, index)
-                best.sort(reverse=True)
-        named_subjects = query & self.subject_words
-        results = []
-        for key, best in two_best.items():
-            signals = {
-                "overlap": (best[0][0] + (best[1][0] if len(best) > 1 else 0.0)) / 2,
-                "chars": max(fuzz.token_sort_ratio(joined_query, self.questions[i].joined) for _, i in best) / 100,
-                "coverage": coverage[key],
-                "centroid": centroid[key],
-            }
-            total = sum(WEIGHTS[name] * value for name, value in signals.items())
-            subject = self.subjects.get(key)
-            if subject and named_subjects and subject not in named_subjects:
-                total *= SUBJECT_MISMATCH
-            results.append(Scored(key, total, self.questions[best[0][1]].text, signals))
-        return sorted(results, key=lambda s: s.score, reverse=True)
+            if token in self._entries_with:
+                coverage[self._entries_with[token]] += weights[token] / query_weight
+            if token in self._centroid_postings:
+                where, values = self._centroid_postings[token]
+                centroid[where] += query_vector[token] * values
+        joined_query = " ".join(sorted(weights))
+        best_question = np.full(entries, -1)
+        best_question[hit_entry[first]] = hit[first]
+        chars = np.zeros(entries)
+        for mask in (first, second):
+            if mask.any():
+                choices = [self.questions[i].joined for i in hit[mask]]
+                ratios = process.cdist([joined_query], choices, scorer=fuzz.ratio)[0] / 100
+                np.maximum.at(chars, hit_entry[mask], ratios)
+        totals = (
+            WEIGHTS["overlap"] * (best_overlap + second_overlap) / 2
+            + WEIGHTS["chars"] * chars
+            + WEIGHTS["coverage"] * coverage
+            + WEIGHTS["centroid"] * centroid
+        )
+        named_subjects = set(weights) & self.subject_words
+        if named_subjects:
+            totals[
+                [i for i, subject in enumerate(self._entry_subject) if subject and subject not in named_subjects]
+            ] *= SUBJECT_MISMATCH
+        touched = np.flatnonzero(best_question >= 0)
+        ranked = touched[np.argsort(-totals[touched], kind="stable")][:limit].tolist()
+        return [
+            Scored(
+                self.keys[entry],
+                float(totals[entry]),
+                self.questions[best_question[entry]].text,
+                {
+                    "overlap": float(best_overlap[entry] + second_overlap[entry]) / 2,
+                    "chars": float(chars[entry]),
+                    "coverage": float(coverage[entry]),
+                    "centroid": float(centroid[entry]),
+                    "same_words": float(best_overlap[entry] > 0.999),
+                },
+            )
+            for entry in ranked
+        ]
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:

@@ -54,3 +54,34 @@ def create_rate_limits(db: Database) -> None:
 def create_signed_requests(db: Database) -> None:
     """Each signed request's body fingerprint: the same signature may not carry another body."""
     db["signed_requests"].create({"key": str, "at": float, "fingerprint": str}, pk="key", if_not_exists=True)
+
+
+@migrations()
+def create_shared_values(db: Database) -> None:
+    """Values every worker shares with an expiry (the WeChat access token) and short leases (who fetches it)."""
+    db["shared_values"].create({"key": str, "value": str, "expires_at": float}, pk="key", if_not_exists=True)
+
+
+@migrations()
+def create_late_replies(db: Database) -> None:
+    """Replies that missed WeChat's 5-second window: who delivered each, and how sending it went."""
+    db["late_replies"].create(
+        {
+            "key": str,
+            "at": str,
+            "channel": str,
+            "user_hash": str,
+            "state": str,
+            "waiting_until": float,
+            "text": str,
+            "pages": int,
+            "attempts": int,
+            "error_code": int,
+            "error": str,
+            "done_at": str,
+        },
+        pk="key",
+        defaults={"attempts": 0, "waiting_until": 0.0},
+        if_not_exists=True,
+    )
+    db["late_replies"].create_index(["at"], if_not_exists=True)

@@ -1,0 +1,98 @@
+"""Train a knowledge base's matcher: both signals, then the calibration on questions they had not seen."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from knowledge import KnowledgeBase
+from knowledge.model import LabelledQuestion
+
+from . import learned
+from .analysis import Analysis, Analyzer
+from .calibration import Calibrator, Example, candidates
+from .decision import Policy, Thresholds, choose_thresholds
+from .evidence import Signals
+from .scoring import Scorer
+
+#: Folds of the alternates: each is predicted by signals trained on the others, to learn the calibration.
+FOLDS = 4
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored question: an FAQ's question or alternate, or an out-of-scope example."""
+
+    key: str
+    text: str
+    analysis: Analysis
+    features: tuple[str, ...]  # the classifier's view of it, computed once for every fold
+    standard: bool  # an FAQ's standard question stays in every fold: an entry is never left without one
+
+
+@dataclass(frozen=True)
+class Model:
+    signals: Signals
+    calibrator: Calibrator
+    thresholds: Thresholds
+
+
+class Trainer:
+    """Holds one knowledge base's analysed questions; `fit` can run many times (cross-validation) cheaply."""
+
+    def __init__(self, kb: KnowledgeBase, analyzer: Analyzer):
+        self.kb = kb
+        self.analyzer = analyzer
+        self.stored = [
+            _stored(faq.id, q.text, analyzer, index == 0) for faq in kb.faqs for index, q in enumerate(faq.questions)
+        ]
+        self.stored += [_stored(t.id, q.text, analyzer, False) for t in kb.out_of_scope for q in t.examples]
+        self.out_of_scope_ids = frozenset(t.id for t in kb.out_of_scope)
+        self.subjects = {faq.id: kb.lexicon.synonyms.get(faq.category, faq.category) for faq in kb.faqs}
+        self._heldout: list[Example] | None = None
+
+    def signals(self, stored: Sequence[Stored]) -> Signals:
+        """Scorer and classifier trained on these stored questions."""
+        by_key: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+        for s in stored:
+            by_key[s.key].append((s.text, list(s.analysis.typed.tokens)))
+        scorer = Scorer(list(by_key.items()), self.subjects)
+        classifier = learned.Classifier([learned.Example(s.key, s.features) for s in stored])
+        return Signals(scorer, classifier, self.out_of_scope_ids, self.kb.lexicon.anchors)
+
+    def heldout(self) -> list[Example]:
+        """Every alternate and out-of-scope example, described by signals trained without it (computed once)."""
+        if self._heldout is None:
+            movable = [i for i, s in enumerate(self.stored) if not s.standard]
+            random.Random(0).shuffle(movable)
+            examples = []
+            for fold in range(FOLDS):
+                held = set(movable[fold::FOLDS])
+                signals = self.signals([s for i, s in enumerate(self.stored) if i not in held])
+                for i in sorted(held):
+                    stored = self.stored[i]
+                    expect = frozenset() if stored.key in self.out_of_scope_ids else frozenset({stored.key})
+                    examples.append(_example(signals, stored.analysis, expect, labelled=False))
+            self._heldout = examples
+        return self._heldout
+
+    def fit(self, labelled: Sequence[LabelledQuestion], policy: Policy) -> Model:
+        """Signals on every stored question; calibration on the held-out alternates and the labelled questions."""
+        signals = self.signals(self.stored)
+        examples = self.heldout() + [
+            _example(signals, self.analyzer.analyze(item.text), frozenset(item.expect), labelled=True)
+            for item in labelled
+        ]
+        calibrator = Calibrator(examples)
+        return Model(signals, calibrator, choose_thresholds(calibrator, examples, policy))
+
+
+def _stored(key: str, text: str, analyzer: Analyzer, standard: bool) -> Stored:
+    analysis = analyzer.analyze(text)
+    return Stored(key, text, analysis, learned.features(analysis), standard)
+
+
+def _example(signals: Signals, analysis: Analysis, expect: frozenset[str], labelled: bool) -> Example:
+    return Example(tuple(candidates(signals.gather(analysis).evidence)), expect, labelled)

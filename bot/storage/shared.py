@@ -1,0 +1,52 @@
+"""Values all workers share, each with an expiry, and leases so that one worker does a job for all of them."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from sqlite_utils import Database
+
+
+def get_value(db: Database, key: str) -> str | None:
+    """The value stored under `key`, or None when there is none or it has expired."""
+    row = db.execute("SELECT value, expires_at FROM shared_values WHERE key = ?", [key]).fetchone()
+    if row is None or row[1] <= time.time():
+        return None
+    return row[0]
+
+
+def set_value(db: Database, key: str, value: str, ttl: float) -> None:
+    with db.conn:
+        db.execute(
+            "INSERT INTO shared_values (key, value, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+            [key, value, time.time() + ttl],
+        )
+
+
+def delete_value(db: Database, key: str, only_if: str | None = None) -> bool:
+    """Forget `key` (only while it still holds `only_if`, when given); True if something was deleted."""
+    with db.conn:
+        if only_if is None:
+            cursor = db.execute("DELETE FROM shared_values WHERE key = ?", [key])
+        else:
+            cursor = db.execute("DELETE FROM shared_values WHERE key = ? AND value = ?", [key, only_if])
+    return cursor.rowcount == 1
+
+
+def take_lease(db: Database, key: str, seconds: float) -> str | None:
+    """A lease on `key` for `seconds`, as a token for `release`; None while another worker holds it."""
+    owner, now = secrets.token_hex(8), time.time()
+    with db.conn:
+        cursor = db.execute(
+            "INSERT INTO shared_values (key, value, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at "
+            "WHERE shared_values.expires_at <= ?",
+            [key, owner, now + seconds, now],
+        )
+    return owner if cursor.rowcount == 1 else None
+
+
+def release_lease(db: Database, key: str, owner: str) -> None:
+    delete_value(db, key, only_if=owner)
