@@ -6,6 +6,8 @@ import logging
 import os
 import re
 import secrets
+import stat
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,9 +19,16 @@ import knowledge
 from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
-from bot.storage import open_db
+from bot.storage import StorageError, open_db
 
 _QUERY = re.compile(r"\?[^ \"]*")
+
+#: Shortest SECRET_KEY or USER_HASH_SALT accepted; generated ones have 64 hex characters.
+MIN_SECRET_CHARS = 32
+
+
+class ConfigError(Exception):
+    """A setting the service cannot start with; the message says what is wrong and what to do."""
 
 
 class Setting(NamedTuple):
@@ -49,6 +58,11 @@ SETTINGS = (
     ),
     Setting("WECHAT_APP_ID", "", "AppID of the official account; required with WECHAT_AES_KEY"),
     Setting(
+        "WECHAT_ALLOW_PLAINTEXT",
+        False,
+        "With WECHAT_AES_KEY set, also read plaintext messages; only while switching the console's mode",
+    ),
+    Setting(
         "WECHAT_TIMESTAMP_TOLERANCE",
         300,
         "Seconds a signed WeChat request stays valid; 0 switches the replay window off",
@@ -56,7 +70,7 @@ SETTINGS = (
     Setting(
         "WECHAT_REPLY_TIMEOUT",
         4.5,
-        "Seconds to wait for an answer before replying `success`: WeChat gives up at 5 and shows an error",
+        "Seconds to wait for an answer before replying `success` (WeChat waits 5); it then follows as a 客服 message",
     ),
     Setting(
         "WECHAT_APP_SECRET",
@@ -77,15 +91,20 @@ SETTINGS = (
     Setting("SECRET_KEY", "", "Signs mini-program session ids; empty = generated once into `instance/secret_key`"),
     Setting("USER_HASH_SALT", "", "Salt for hashing user ids in the records; empty = generated once into `instance/`"),
     Setting(
-        "PROXY_HOPS", 0, "Reverse proxies in front (nginx = 1): client IPs for rate limits come from X-Forwarded-For"
+        "PROXY_HOPS",
+        0,
+        "Reverse proxies in front (nginx = 1), only with that many in front: client IPs then come from X-Forwarded-For",
     ),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),
     Setting("LOG_LEVEL", "INFO", "Python logging level"),
 )
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app; `config` (tests) overrides the environment, which overrides the defaults."""
+def create_app(config: dict | None = None, warm: bool = True) -> Flask:
+    """Build the app; `config` (tests) overrides the environment, which overrides the defaults.
+
+    `warm` starts training the matcher at once; gunicorn's master, which only prepares and never serves, does not.
+    """
     app = Flask(__name__, instance_relative_config=True)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON replies and logs
     app.config.update(read_settings(os.environ))
@@ -108,17 +127,32 @@ def create_app(config: dict | None = None) -> Flask:
         reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
     )
     app.extensions["knowledge"] = source
-    source.warm()
-    open_db(app.config["DATABASE"])  # create and migrate now: a bad path fails at start, not at the first message
-    salt = app.config["USER_HASH_SALT"] or instance_secret(app, "user_hash_salt")
+    if warm:
+        source.warm()
+    prepare_database(app.config["DATABASE"])
+    salt = configured_secret(app, "USER_HASH_SALT", "user_hash_salt")
     app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = instance_secret(app, "secret_key")
+    app.config["SECRET_KEY"] = configured_secret(app, "SECRET_KEY", "secret_key")
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     handlers.register(app)
     return app
+
+
+def prepare_database(path: str) -> bool:
+    """Create and migrate the database now, so a problem shows at start; False (logged) if it cannot be opened.
+
+    Not fatal: gunicorn stops the whole server when a worker fails to boot, so a database that is briefly
+    unavailable while a worker (re)starts would become an outage. /healthz says 503 until it answers again;
+    gunicorn.conf.py checks it once in the master before any worker starts, and stops there if it cannot.
+    """
+    try:
+        open_db(path).conn.close()
+    except StorageError as exc:
+        logging.getLogger(__name__).error("database_unavailable: %s; /healthz answers 503 until it opens", exc)
+        return False
+    return True
 
 
 def drop_query_strings(record: logging.LogRecord) -> bool:
@@ -128,15 +162,46 @@ def drop_query_strings(record: logging.LogRecord) -> bool:
     return True
 
 
-def instance_secret(app: Flask, name: str) -> str:
-    """A random secret generated once into `instance/` and kept there, so restarts and workers agree."""
-    path = Path(app.instance_path) / name
+def configured_secret(app: Flask, setting: str, file_name: str) -> str:
+    """The setting's secret, else the one generated into `instance/`; refused at start if empty or short."""
+    if app.config[setting]:
+        return checked_secret(app.config[setting], setting, f"set {setting} to a longer random value")
+    return instance_secret(app.instance_path, file_name)
+
+
+def instance_secret(directory: str | Path, name: str) -> str:
+    """A random secret generated once into `directory` (mode 0600) and kept there, so restarts and workers agree."""
+    path = Path(directory) / name
+    if not path.exists():
+        _create_secret(path)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o600)
+        logging.getLogger(__name__).warning("secret_made_private: %s was readable by others; now 0600", path)
+    return checked_secret(path.read_text().strip(), str(path), "delete the file to have a new one generated")
+
+
+def _create_secret(path: Path) -> None:
+    """Write the whole secret to a private temporary file, then link it into place: never empty, never partial."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mkstemp creates it 0600
     try:
-        with path.open("x") as new_file:
+        with os.fdopen(fd, "w") as new_file:
             new_file.write(secrets.token_hex(32))
-    except FileExistsError:
-        pass
-    return path.read_text().strip()
+            new_file.flush()
+            os.fsync(new_file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process got there first, with a whole secret too
+    finally:
+        os.unlink(temporary)
+
+
+def checked_secret(value: str, where: str, remedy: str) -> str:
+    """The secret if long enough to sign sessions and salt hashes; otherwise a ConfigError saying what to do."""
+    if len(value) < MIN_SECRET_CHARS:
+        size = "empty" if not value else f"only {len(value)} characters"
+        raise ConfigError(f"{where} is {size}; a secret needs at least {MIN_SECRET_CHARS} random characters: {remedy}")
+    return value
 
 
 def read_settings(environ) -> dict:

@@ -9,16 +9,18 @@ The outcome (sent, refused with the platform's code, failed) is recorded with th
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 from sqlite_utils import Database
 
 from .messages import Incoming, Reply
 from .paging import paginate
 from .privacy import user_hash
-from .storage import late_replies
+from .storage import StorageError, late_replies
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +64,18 @@ class LateReplies:
 
     def waiting(self, incoming: Incoming, until: float) -> None:
         """A request for a message that was late before waits until `until`: its own reply may carry the answer."""
-        if incoming.message_id and late_replies.state_of(self._db(), delivery_key(incoming)) == "pending":
-            late_replies.wait_here(self._db(), delivery_key(incoming), until)
+        if not incoming.message_id:
+            return
+        with self._database() as db:
+            if late_replies.state_of(db, delivery_key(incoming)) == "pending":
+                late_replies.wait_here(db, delivery_key(incoming), until)
 
     def may_reply(self, incoming: Incoming) -> bool:
         """True if this request's reply may carry the answer: it was not, and now will not be, sent another way."""
-        return not incoming.message_id or late_replies.claim_passive(self._db(), delivery_key(incoming))
+        if not incoming.message_id:
+            return True
+        with self._database() as db:
+            return late_replies.claim_passive(db, delivery_key(incoming))
 
     def hand_over(self, incoming: Incoming, turn: Future) -> None:
         """The request stops waiting for `turn`; its reply is sent when it ends, unless a retry carries it first."""
@@ -76,18 +84,33 @@ class LateReplies:
             return
         key = delivery_key(incoming)
         who = user_hash(self.salt, incoming.channel, incoming.user_id)
-        late_replies.mark_late(self._db(), key, incoming.channel, who)
+        with self._database() as db:  # if this fails the request gets 503, and WeChat's retry gets the reply
+            late_replies.mark_late(db, key, incoming.channel, who)
         user_id = incoming.user_id  # kept in memory only: the database has the hash
         turn.add_done_callback(lambda done: self._senders.submit(self._deliver, key, who, user_id, done))
 
+    @contextmanager
+    def _database(self) -> Iterator[Database]:
+        """The connection for a request; an SQLite failure is a StorageError, which the channel answers 503."""
+        try:
+            yield self._db()
+        except sqlite3.Error as exc:
+            raise StorageError(str(exc)) from exc
+
     def _deliver(self, key: str, who: str, user_id: str, turn: Future) -> None:
         try:
+            self._deliver_ready(key, who, user_id, turn)
+        except Exception:  # the database failing under the sender: the reply stays stored, and the log says so
+            log.exception("late_reply_lost: user=%s, delivering it failed", who)
+
+    def _deliver_ready(self, key: str, who: str, user_id: str, turn: Future) -> None:
+        try:
             reply: Reply = turn.result()
-        except Exception:  # Bot.respond answers every failure itself; this is the database failing under it
-            log.exception("late_reply_lost: user=%s, the turn failed", who)
+        except StorageError:  # the database could not take the turn; Bot.respond logged it as message_failed
+            log.error("late_reply_lost: user=%s, the turn failed (message_failed above)", who)
             return
         if reply.text is None:
-            return  # a retry that found no reply: the first delivery's own hand-over sends it
+            return  # nothing to say (an event that needs no reply)
         pause = late_replies.waiting_until(self._db(), key) - time.time()
         if pause > 0:
             time.sleep(pause + WAITER_GRACE_SECONDS)

@@ -20,6 +20,9 @@ from .matching import Matcher, Policy
 
 log = logging.getLogger(__name__)
 
+#: Files must have been left alone this long before a reload reads them, in seconds.
+SETTLE_SECONDS = 1.0
+
 #: Matchers trained in this process, by the content of the files and the policy: a second app on the
 #: same files (a test, a CLI command inside the server's process) reuses the first one's training.
 _TRAINED: dict[tuple[str, Policy], tuple[KnowledgeBase, Matcher]] = {}
@@ -42,26 +45,38 @@ def trained(directory: Path, policy: Policy) -> tuple[KnowledgeBase, Matcher]:
 
 
 def content_hash(directory: Path) -> str:
+    """The names and bytes of the files the loader reads; editors' temporary files and folders change nothing."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(directory)).encode())
-        digest.update(path.read_bytes())
+    for path in knowledge.source_files(directory):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # gone since it was listed: the load that follows says so
+            digest.update(b"\0missing")
     return digest.hexdigest()
 
 
 class KnowledgeSource:
     """Holds the current (KnowledgeBase, Matcher) pair for every request of one process."""
 
-    def __init__(self, directory: str | Path, policy: Policy, reload_seconds: float = 0):
+    def __init__(
+        self,
+        directory: str | Path,
+        policy: Policy,
+        reload_seconds: float = 0,
+        settle_seconds: float = SETTLE_SECONDS,
+    ):
         self.directory = Path(directory)
         self.policy = policy
         self.reload_seconds = reload_seconds
+        self.settle_seconds = settle_seconds
         self.last_problems: list[Problem] = []
         self._lock = threading.Lock()
         self._checked_at = time.monotonic()
         self._fingerprint: tuple = ()
         self._current: tuple[KnowledgeBase, Matcher] | None = None
         self._training: threading.Thread | None = None
+        self._warming: threading.Thread | None = None
 
     @property
     def ready(self) -> bool:
@@ -71,7 +86,16 @@ class KnowledgeSource:
     def warm(self) -> None:
         """Start the first training now, in the background, so the first question does not wait for it
         (WeChat gives up after 5 seconds); a question that comes sooner waits for this training."""
-        threading.Thread(target=self._warm, name="knowledge-warm", daemon=True).start()
+        self._warming = threading.Thread(target=self._warm, name="knowledge-warm", daemon=True)
+        self._warming.start()
+
+    def wait_for_warm(self, timeout: float | None = None) -> bool:
+        """Block until the training warm() started has ended, at most `timeout` seconds; True if it has."""
+        warming = self._warming
+        if warming is not None:
+            warming.join(timeout)
+            return not warming.is_alive()
+        return True
 
     def _warm(self) -> None:
         try:
@@ -117,7 +141,8 @@ class KnowledgeSource:
             self._checked_at = now
             if self._training is not None and self._training.is_alive():
                 return
-            if self._files_fingerprint() == self._fingerprint:
+            fingerprint = self._files_fingerprint()
+            if fingerprint == self._fingerprint or self._still_being_written(fingerprint):
                 return
             self._training = threading.Thread(target=self.reload, name="knowledge-reload", daemon=True)
             self._training.start()
@@ -129,6 +154,18 @@ class KnowledgeSource:
             training.join(timeout)
 
     def _files_fingerprint(self) -> tuple:
-        return tuple(
-            sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in self.directory.rglob("*") if p.is_file())
-        )
+        """Name, mtime and size of each file the loader reads; editors' temporary files change nothing."""
+        found = []
+        for path in knowledge.source_files(self.directory):
+            try:
+                stat = path.stat()
+            except OSError:
+                found.append((str(path), None, None))
+            else:
+                found.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(found)
+
+    def _still_being_written(self, fingerprint: tuple) -> bool:
+        """A file changed in the last `settle_seconds` may be half-written (an editor, `git pull`): look later."""
+        newest = max((mtime for _, mtime, _ in fingerprint if mtime is not None), default=0)
+        return time.time() - newest / 1e9 < self.settle_seconds

@@ -5,11 +5,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 
-# 18-digit resident ID (last may be X), 11-digit mobile, 16–19-digit bank card; digits may be spaced or dashed.
-_ID_CARD = re.compile(r"(?<!\d)\d{6}[\s-]?\d{8}[\s-]?\d{3}[\dXx](?![\dXx])")
-_BANK_CARD = re.compile(r"(?<!\d)\d{4}(?:[\s-]?\d{4}){2}[\s-]?\d{4,7}(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
+#: A digit in any width: `\d` is every Unicode decimal digit, full-width ones included.
+_DIGIT = r"\d"
+#: What people put between the digits of one number: spaces (any width), dots, dashes, commas, slashes.
+_SEPARATOR = r"[\s.．·・\-－‐‑–—_/,，、]"
+#: A run of digits with at most three separator characters between two of them, an optional ID check letter,
+#: an optional leading + (for +86).
+_RUN = re.compile(
+    rf"(?:[+＋]{_SEPARATOR}{{0,3}})?{_DIGIT}(?:{_SEPARATOR}{{0,3}}{_DIGIT})*(?:{_SEPARATOR}{{0,3}}[XxＸｘ])?"
+)
+#: Runs with fewer digits are amounts, dates, counts: left alone.
+_SHORTEST_PERSONAL = 11
 
 
 def user_hash(salt: str, channel: str, user_id: str) -> str:
@@ -19,7 +27,27 @@ def user_hash(salt: str, channel: str, user_id: str) -> str:
 
 
 def mask(text: str) -> str:
-    """The text with ID, bank-card and mobile numbers replaced, before it is stored for operators."""
-    text = _ID_CARD.sub("[id-number]", text)
-    text = _BANK_CARD.sub("[bank-card]", text)
-    return _MOBILE.sub("[phone]", text)
+    """The text with phone, ID, bank-card and any other 11+ digit numbers replaced, in any width or spacing.
+
+    The one place personal numbers are found: everything stored for operators goes through it.
+    """
+    return _RUN.sub(_replacement, text)
+
+
+def _replacement(run: re.Match) -> str:
+    found = run.group()
+    digits = "".join(str(unicodedata.digit(c)) for c in found if unicodedata.category(c) == "Nd")
+    check_letter = found.rstrip()[-1:] in "XxＸｘ"
+    if len(digits) < _SHORTEST_PERSONAL and not check_letter:
+        return found
+    if check_letter and len(digits) in (14, 17):
+        return "[id-number]"
+    if check_letter:
+        return "[number]"
+    if len(digits) == 11 and digits[0] == "1" or len(digits) == 13 and digits.startswith("861"):
+        return "[phone]"
+    if len(digits) in (15, 18):
+        return "[id-number]"
+    if 16 <= len(digits) <= 19:
+        return "[bank-card]"
+    return "[number]"

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 from sqlite_utils import Database
 
+from .storage import transaction
+
 
 @dataclass
 class State:
@@ -42,7 +44,7 @@ class SessionStore:
     def save(self, db: Database, key: str, state: State, version: float | None) -> bool:
         """Store the state unless another message of the same user saved first (then False: redo the turn)."""
         text, now = json.dumps(asdict(state), ensure_ascii=False), time.time()
-        with db.conn:
+        with transaction(db):
             if version is None:
                 cursor = db.execute(
                     "INSERT INTO sessions (key, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
@@ -56,5 +58,5 @@ class SessionStore:
         return cursor.rowcount == 1
 
     def expire(self, db: Database) -> None:
-        with db.conn:
+        with transaction(db):
             db.execute("DELETE FROM sessions WHERE updated_at < ?", [time.time() - self.ttl])

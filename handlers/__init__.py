@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, api_errors, cli, health, pages, wechat, wechat_api, wechat_cli, wechat_menu
+from . import api, api_errors, cli, health, limits, pages, wechat, wechat_api, wechat_cli, wechat_menu
 
 
 def register(app: Flask) -> None:
     api_errors.register(app)
+    limits.register(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import Blueprint, current_app, jsonify, request
@@ -18,6 +19,8 @@ MAX_TEXT_CHARS = 500
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 CHANNEL = "api"
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+_PAGE_NUMBER_MAX = 999_999_999
 
 
 def _signer() -> URLSafeSerializer:
@@ -39,7 +42,10 @@ def _identity(session: object) -> str:
 
 
 def _json_body() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # json's decoder recurses per level; `silent` only covers ValueError
+        raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
     if body is None:
         raise ApiError(400, "invalid_json", "the body must be a JSON object (Content-Type: application/json)")
     if not isinstance(body, dict):
@@ -55,7 +61,18 @@ def _field(body: dict, name: str, kind: type, required: bool = True):
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ApiError(400, "invalid_field", f"'{name}' must be a {kind.__name__}")
+    if kind is str and not _is_unicode(value):
+        raise ApiError(400, "invalid_field", f"'{name}' is not valid Unicode text (an unpaired surrogate)")
     return value
+
+
+def _is_unicode(text: str) -> bool:
+    """JSON may carry "\\ud800"; such a string cannot be stored, logged or signed as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rate_limit(key: str, limit: int) -> None:
@@ -96,7 +113,10 @@ def ask():
     session = _field(body, "session", str, required=False)
     identity = _identity(session) if session else secrets.token_urlsafe(16)
     region = _region(_field(body, "region", str, required=False))
-    _rate_limit(f"session:{identity}", int(current_app.config["API_RATE_LIMIT_PER_SESSION"]))
+    per_session = int(current_app.config["API_RATE_LIMIT_PER_SESSION"])
+    if not session:  # else leaving it out would skip this limit: new sessions share one count per client address
+        _rate_limit(f"new-session:{request.remote_addr}", per_session)
+    _rate_limit(f"session:{identity}", per_session)
     reply = current_app.extensions["bot"].respond(
         Incoming(CHANNEL, identity, text=text, region=region, paged=False, buttons=True)
     )
@@ -152,8 +172,9 @@ def _positive_int(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ApiError(400, "invalid_field", f"'{name}' must be a whole number of at least 1")
+    # ASCII digits only, and few: str.isdigit() also accepts "²" and "٣", which int() refuses or misreads.
+    if not _PAGE_NUMBER.fullmatch(raw):
+        raise ApiError(400, "invalid_field", f"'{name}' must be a whole number from 1 to {_PAGE_NUMBER_MAX}")
     return int(raw)
 
 

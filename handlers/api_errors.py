@@ -7,9 +7,13 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from bot.storage import StorageError
+
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+#: What a client told to come back after a database failure should wait, in seconds.
+STORAGE_RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
@@ -33,6 +37,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
         return error_response(error.status, error.code, error.message, error.headers)
+
+    @app.errorhandler(StorageError)
+    def storage_unavailable(error: StorageError):
+        # The database is locked, read-only or gone: say so and when to retry; the bot logged the reason.
+        log.error("request_failed: %s %s storage=%s", request.method, request.path, error)
+        headers = {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
+        if request.path.startswith(API_PREFIX):
+            return error_response(503, "unavailable", "the service is busy; please retry shortly", headers)
+        return "Service Unavailable", 503, headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

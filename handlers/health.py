@@ -18,6 +18,7 @@ def healthz():
         checks["knowledge"] = f"not loaded: {len(source.last_problems)} problems"
     else:  # the first training is still running: not ready for traffic yet, and say so at once
         checks["knowledge"] = "not loaded yet: training the matcher"
-    checks["database"] = "ok" if current_app.extensions["bot"].database_answers() else "unreachable"
+    problem = current_app.extensions["bot"].database_problem()
+    checks["database"] = f"unavailable: {problem}" if problem else "ok"
     healthy = checks["database"] == "ok" and not checks["knowledge"].startswith("not")
     return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503

@@ -17,9 +17,10 @@ from flask import Blueprint, Response, current_app, request
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, WeChatException
 from wechatpy.utils import WeChatSigner
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from bot.messages import Incoming, Reply
+from bot.storage import StorageError
 
 from . import wechat_xml
 
@@ -67,6 +68,7 @@ def receive():
         crypto = _crypto()
         message = wechat_xml.read_message(_decrypt(crypto))
     elif encrypt_type == "raw":
+        _refuse_plaintext_in_safe_mode()
         crypto = None
         signature = request.args.get("signature")
         _check_signature(signature)
@@ -123,13 +125,19 @@ def _refuse_replay_with_another_body(signature: str, body: bytes) -> None:
         raise Rejected(403, "signed query replayed with another body")
 
 
+def _refuse_plaintext_in_safe_mode() -> None:
+    """With an EncodingAESKey only encrypted messages are read: a plaintext body is signed by nobody.
+
+    WECHAT_ALLOW_PLAINTEXT lets them in while the console is switched from plaintext to safe mode.
+    """
+    config = current_app.config
+    if config["WECHAT_AES_KEY"] and not config["WECHAT_ALLOW_PLAINTEXT"]:
+        raise Rejected(403, "plaintext message while WECHAT_AES_KEY is set (WECHAT_ALLOW_PLAINTEXT is off)")
+
+
 def _body() -> bytes:
-    """The request body; a chunked one that reaches MAX_CONTENT_LENGTH is a 413 (Werkzeug cuts it off silently)."""
-    body = request.get_data()
-    limit = request.max_content_length
-    if request.content_length is None and limit is not None and len(body) >= limit:
-        raise RequestEntityTooLarge()
-    return body
+    """The request body, within MAX_CONTENT_LENGTH even when chunked (`limits` checked it)."""
+    return request.get_data()
 
 
 def _crypto() -> WeChatCrypto:
@@ -162,7 +170,12 @@ def _decrypt(crypto: WeChatCrypto) -> str:
 
 
 def _respond(incoming: Incoming) -> Reply | None:
-    """The reply to send now; None if not ready within WECHAT_REPLY_TIMEOUT (it follows as a 客服 message) or sent."""
+    """The reply to send now; None if not ready within WECHAT_REPLY_TIMEOUT (it follows as a 客服 message) or sent.
+
+    A late turn goes on: its reply is stored, delivered once (customer-service API, or a retry of the same
+    MsgId), and its outcome recorded (bot.delivery). A turn the database could not take raises StorageError:
+    503, and WeChat's retry does the turn again.
+    """
     timeout = float(current_app.config["WECHAT_REPLY_TIMEOUT"])
     late = current_app.extensions["late_replies"]
     late.waiting(incoming, time.time() + timeout)
@@ -204,6 +217,13 @@ def http_error(error: HTTPException):
     """Werkzeug's own refusals (413 above all) keep their status, and are logged like ours."""
     log.warning("wechat_rejected: status=%s reason=%s", error.code, error.name)
     return error
+
+
+@blueprint.errorhandler(StorageError)
+def storage_failed(error: StorageError):
+    """The database could not take the turn (the bot logged it as message_failed): WeChat will retry."""
+    log.warning("wechat_rejected: status=503 reason=database unavailable (%s)", error)
+    return _plain(503)
 
 
 @blueprint.errorhandler(Exception)

@@ -25,7 +25,9 @@ wechat = AppGroup("wechat", help="Talk to a running /wechat endpoint as WeChat's
 @wechat.command("send")
 @click.argument("text", required=False, default="")
 @click.option("--url", default="http://127.0.0.1:5000/wechat", show_default=True, help="The server's /wechat URL.")
-@click.option("--mode", type=click.Choice(MODES), default="plain", show_default=True, help="WeChat's message mode.")
+@click.option(
+    "--mode", type=click.Choice(MODES), help="WeChat's message mode [default: aes with WECHAT_AES_KEY, else plain]"
+)
 @click.option("--user", default="o_local_tester", show_default=True, help="The sender's openid.")
 @click.option("--event", type=click.Choice(["subscribe", "click"]), help="Send this event instead of TEXT.")
 @click.option("--key", help="The menu button's EventKey (with --event click) or qrscene_… (with subscribe).")
@@ -40,6 +42,7 @@ def send_command(
     text: str, url: str, mode: str, user: str, event: str | None, key: str | None, slow: bool, delay: float | None
 ) -> None:
     """Send TEXT (or an --event), signed and encrypted with this app's WECHAT_* settings; print the reply."""
+    mode = mode or ("aes" if current_app.config["WECHAT_AES_KEY"] else "plain")
     if not slow:
         _send_one(url, text, mode, user, event, key)
         return

@@ -96,6 +96,27 @@ def load(directory: str | Path = DEFAULT_DIR) -> KnowledgeBase:
     return kb
 
 
+def faq_files(root: Path) -> list[Path]:
+    """faqs/*.yaml that are files: a folder of that name or an editor's hidden file is not an FAQ file."""
+    return sorted(p for p in (root / "faqs").glob("*.yaml") if p.is_file() and not p.name.startswith("."))
+
+
+def labelled_files(root: Path) -> list[Path]:
+    """labelled/*.jsonl that are files (the folder is optional); hidden ones are editors' temporary files."""
+    return sorted(p for p in (root / "labelled").glob("*.jsonl") if p.is_file() and not p.name.startswith("."))
+
+
+def source_files(directory: str | Path) -> list[Path]:
+    """The files the loader reads: faqs/*.yaml, labelled/*.jsonl, *.yaml, *.txt; never editors' temporary files."""
+    root = Path(directory)
+    top = (p for pattern in ("*.yaml", "*.txt") for p in root.glob(pattern))
+    return [
+        *faq_files(root),
+        *labelled_files(root),
+        *sorted(p for p in top if p.is_file() and not p.name.startswith(".")),
+    ]
+
+
 def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Everything `faq lint` reports: schema problems per file, then the rules across files."""
     root = Path(directory)
@@ -110,7 +131,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         problems.extend(found)
         return value
 
-    faq_paths = sorted((root / "faqs").glob("*.yaml"))
+    faq_paths = faq_files(root)
     if not faq_paths:
         problems.append(Problem(_label(root, root / "faqs"), 1, "no FAQ files (faqs/*.yaml)"))
     faqs = []
@@ -169,7 +190,7 @@ def _template_fields(relations: Relations) -> dict[str, frozenset[str]]:
 def _labelled(root: Path, problems: list[Problem]) -> list[LabelledQuestion]:
     """Every labelled/*.jsonl file; the folder is optional."""
     questions = []
-    for path in sorted((root / "labelled").glob("*.jsonl")):
+    for path in labelled_files(root):
         found, bad = read_labelled(path, _label(root, path))
         questions.extend(found)
         problems.extend(bad)

@@ -6,12 +6,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import knowledge
 from app import SETTINGS, create_app
 from bot.matching import Matcher
 
 DATA = Path(__file__).resolve().parent / "data"
+
+# Property tests without their own max_examples (the fuzz suite above all): bounded in `make test`;
+# `pytest --hypothesis-profile=fuzz` is the long run README describes.
+settings.register_profile("bounded", max_examples=120, deadline=None, database=None)
+settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None)
+settings.load_profile("bounded")
 
 
 @pytest.fixture(autouse=True)

@@ -264,3 +264,77 @@ def test_chat_page_and_its_script_are_served(api):
         assert page.status_code == 200 and "/static/chat.js" in page.get_data(as_text=True)
     with api.get("/static/chat.js") as script:
         assert script.status_code == 200 and "/api/v1/ask" in script.get_data(as_text=True)
+
+
+# Hardening (issue 9): odd input is a JSON 4xx, never a 500
+
+
+@pytest.mark.parametrize("path", ["/api/v1/ask", "/api/v1/feedback"])
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_deeply_nested_json_is_a_400_not_a_500(api, path, opening):
+    response = api.post(path, data=opening * (60000 // len(opening)), content_type="application/json")
+    assert response.status_code == 400 and error_of(response)["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("query", ["page=²", "page=³", "per_page=¹", "page=٣", "page=" + "9" * 5000, "per_page=-1"])
+def test_page_numbers_that_are_not_plain_digits_are_a_400(api, query):
+    response = api.get(f"/api/v1/faqs?{query}")
+    assert response.status_code == 400 and error_of(response)["code"] == "invalid_field"
+
+
+def test_a_huge_page_number_is_an_empty_page(api, kb):
+    body = api.get("/api/v1/faqs?page=999999999").get_json()
+    assert body["faqs"] == [] and body["total"] == len(kb.faqs)
+
+
+@pytest.mark.parametrize("field", ["text", "session", "region"])
+def test_a_lone_surrogate_is_a_400_naming_the_field(api_app, api, field):
+    body = {"text": "家庭共济怎么开通", field: "共济\ud800"}
+    response = api.post("/api/v1/ask", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400 and f"'{field}'" in error_of(response)["message"]
+
+
+def test_a_chunked_body_over_the_limit_is_413_json(api):
+    import io
+
+    body = json.dumps({"text": "共济", "pad": "x" * 70000}).encode()
+    response = api.post(
+        "/api/v1/ask",
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413 and error_of(response)["code"] == "request_entity_too_large"
+
+
+def login_session(app, identity: str) -> str:
+    """The session POST /api/v1/login issues for a platform user (the code exchange itself needs the network)."""
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(app.config["SECRET_KEY"], salt="api-session").dumps(identity)
+
+
+def test_rate_limit_keys_are_stored_hashed(api_app, api):
+    from bot.storage import open_db
+
+    session = login_session(api_app, "wechat:o_openid_of_a_real_user")
+    ask(api, "家庭共济怎么开通", session=session)
+    keys = [row[0] for row in open_db(api_app.config["DATABASE"]).execute("SELECT key FROM rate_limits")]
+    assert len(keys) == 2  # the address and the session
+    assert not any("o_openid_of_a_real_user" in key or "127.0.0.1" in key for key in keys), keys
+
+
+def test_leaving_out_the_session_does_not_skip_the_per_session_limit(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "r.sqlite"),
+            "API_RATE_LIMIT_PER_IP": 0,
+            "API_RATE_LIMIT_PER_SESSION": 2,
+            "API_RATE_WINDOW": 3600,
+            "KNOWLEDGE_RELOAD_SECONDS": 0,
+        }
+    )
+    client = app.test_client()
+    statuses = [client.post("/api/v1/ask", json={"text": "你好"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]

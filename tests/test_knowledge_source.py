@@ -36,7 +36,7 @@ def test_a_good_edit_is_picked_up(kb_dir):
 
 
 def test_changed_files_are_retrained_in_the_background_while_answering_continues(kb_dir):
-    source = KnowledgeSource(kb_dir, Policy(), reload_seconds=0.001)
+    source = KnowledgeSource(kb_dir, Policy(), reload_seconds=0.001, settle_seconds=0)
     first_kb, first_matcher = source.current()
     menu = kb_dir / "menu.yaml"
     menu.write_text(menu.read_text(encoding="utf-8").replace("  - compare-qinqing-gongji\n", ""), encoding="utf-8")
@@ -61,3 +61,44 @@ def test_a_broken_base_at_start_says_what_is_wrong(kb_dir):
     with pytest.raises(KnowledgeError) as error:
         KnowledgeSource(kb_dir, Policy()).current()
     assert "replies.yaml:1: YAML syntax error" in str(error.value)
+
+
+def editors_leftovers(kb_dir):
+    """What vim, emacs, VS Code and a half-finished `mkdir` leave in the folder while someone edits."""
+    faqs = kb_dir / "faqs"
+    (faqs / "x.yaml").mkdir()
+    for name in (".gongji.yaml.swp", "gongji.yaml~", "4913", ".gongji.yaml", "gongji.yaml.tmp", "#gongji.yaml#"):
+        (faqs / name).write_text("faqs: [broken", encoding="utf-8")
+    (kb_dir / ".replies.yaml.swp").write_text("\0\0", encoding="utf-8")
+    (faqs / ".#qinqing.yaml").symlink_to("root@host.1234")  # emacs' lock file: a dangling link
+
+
+def test_editors_temporary_files_and_folders_are_not_faq_files(kb, kb_dir):
+    editors_leftovers(kb_dir)
+    assert len(KnowledgeSource(kb_dir, Policy()).current()[0].faqs) == len(kb.faqs)
+
+
+def test_editors_temporary_files_trigger_no_reload(kb_dir):
+    source = KnowledgeSource(kb_dir, Policy(), reload_seconds=0.001, settle_seconds=0)
+    first = source.current()[0]
+    editors_leftovers(kb_dir)
+    time.sleep(0.01)
+    source.current()
+    source.wait_for_reload()  # had one started, it would be over now
+    assert source.current()[0] is first and source.last_problems == []
+
+
+def test_a_file_being_written_is_read_only_once_it_has_settled(kb_dir):
+    source = KnowledgeSource(kb_dir, Policy(), reload_seconds=0.001, settle_seconds=0.5)
+    first = source.current()[0]
+    faq = kb_dir / "faqs" / "general.yaml"
+    whole = faq.read_text(encoding="utf-8")
+    faq.write_text(whole[: len(whole) // 2], encoding="utf-8")  # the editor has written half of it so far
+    time.sleep(0.01)
+    assert source.current()[0] is first and source._training is None  # not even tried
+    faq.write_text(whole.replace("医保卡能借给家人用吗？能用", "医保卡能不能借给家里人用？能用"), encoding="utf-8")
+    time.sleep(0.6)
+    source.current()  # settled: retrained in the background
+    source.wait_for_reload()
+    assert source.current()[0].faq("card-lending").title.startswith("医保卡能不能借给家里人用？")
+    assert source.last_problems == []

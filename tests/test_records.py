@@ -2,31 +2,34 @@
 
 import time
 
-from bot.storage import open_db, records
+import pytest
+
+from bot.storage import open_db, records, transaction
 
 
-def test_a_delivery_is_claimed_once(tmp_path):
+def test_a_stored_reply_is_found_by_every_connection(tmp_path):
     db = open_db(tmp_path / "r.sqlite")
-    assert records.claim_message(db, "wechat:1") is True
-    assert records.claim_message(open_db(tmp_path / "r.sqlite"), "wechat:1") is False
+    assert records.stored_reply(db, "wechat:1") is None
+    records.store_reply(db, "wechat:1", {"text": "hi"})
+    assert records.stored_reply(open_db(tmp_path / "r.sqlite"), "wechat:1") == {"text": "hi"}
 
 
-def test_a_retry_takes_over_the_claim_of_a_worker_that_died(tmp_path):
+def test_a_turn_that_fails_before_commit_leaves_no_delivery_key(tmp_path):
+    """A worker killed mid-turn is the same as this rollback: the retry finds nothing and does the turn again."""
     db = open_db(tmp_path / "r.sqlite")
-    records.claim_message(db, "wechat:2")
-    with db.conn:
-        db.execute("UPDATE processed_messages SET at = ? WHERE key = 'wechat:2'", [time.time() - 60])
-    assert records.claim_message(db, "wechat:2") is True
+    with pytest.raises(RuntimeError), transaction(db):
+        records.store_reply(db, "wechat:2", {"text": "half-done"})
+        raise RuntimeError("worker died")
+    assert records.stored_reply(open_db(tmp_path / "r.sqlite"), "wechat:2") is None
 
 
-def test_an_answered_claim_is_never_taken_over(tmp_path):
+def test_an_old_claim_without_a_reply_counts_as_absent(tmp_path):
     db = open_db(tmp_path / "r.sqlite")
-    records.claim_message(db, "wechat:3")
+    with transaction(db):
+        db.execute("INSERT INTO processed_messages (key, at, reply) VALUES ('wechat:3', ?, NULL)", [time.time()])
+    assert records.stored_reply(db, "wechat:3") is None
     records.store_reply(db, "wechat:3", {"text": "hi"})
-    with db.conn:
-        db.execute("UPDATE processed_messages SET at = ? WHERE key = 'wechat:3'", [time.time() - 60])
-    assert records.claim_message(db, "wechat:3") is False
-    assert records.wait_for_reply(db, "wechat:3", timeout=0) == {"text": "hi"}
+    assert records.stored_reply(db, "wechat:3") == {"text": "hi"}
 
 
 def test_rate_limit_counts_per_key_within_a_window(tmp_path):

@@ -13,7 +13,7 @@ from handlers.wechat_platform import MODES
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The app behind a real HTTP server on a free port, as `flask run` would serve it."""
-    app = create_app(wechat_config(tmp_path_factory.mktemp("cli") / "bot.sqlite"))
+    app = create_app(wechat_config(tmp_path_factory.mktemp("cli") / "bot.sqlite", WECHAT_ALLOW_PLAINTEXT=True))
     app.extensions["knowledge"].current()  # the matcher is built now, not inside the first reply's 4.5 s
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

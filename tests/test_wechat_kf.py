@@ -10,7 +10,11 @@ from app import create_app
 
 @pytest.fixture(scope="module")
 def kf_app(tmp_path_factory):
-    app = create_app(wechat_config(tmp_path_factory.mktemp("kf") / "bot.sqlite", WECHAT_KF_TRANSFER=True))
+    app = create_app(
+        wechat_config(
+            tmp_path_factory.mktemp("kf") / "bot.sqlite", WECHAT_KF_TRANSFER=True, WECHAT_ALLOW_PLAINTEXT=True
+        )
+    )
     app.extensions["knowledge"].current()  # the matcher is built now, not inside the first reply's 4.5 s
     return app
 

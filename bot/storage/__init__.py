@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import random
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -11,21 +16,77 @@ from .migrations import migrations
 
 #: How long a writer waits for another process's lock before giving up, in milliseconds.
 BUSY_TIMEOUT_MS = 5000
+#: How long opening waits for other processes creating or migrating the same file (several workers start at once).
+OPEN_TIMEOUT_SECONDS = 30.0
 
 
 class StorageError(Exception):
-    """The database cannot be opened or written."""
+    """The database cannot be opened or written; the message is SQLite's reason, without the path."""
 
 
-def open_db(path: str | Path) -> Database:
-    """Open (creating if needed) and migrate the database; WAL lets readers and one writer work at once."""
+def open_db(path: str | Path, create: bool = True) -> Database:
+    """Open and migrate the database; WAL lets readers and one writer work at once.
+
+    Several processes may open a new file at the same moment: one migrates, the others wait for it.
+    The folder must exist: a folder that vanished (an unmounted volume) is an error, never a fresh empty
+    database in its place; `create=False` (reconnecting) refuses a missing file the same way.
+    """
+    deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
+    while True:
+        try:
+            return _open(Path(path), create)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() > deadline:
+                raise StorageError(str(exc)) from exc
+            time.sleep(random.uniform(0.02, 0.2))
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(f"{type(exc).__name__}: {exc.strerror if isinstance(exc, OSError) else exc}") from exc
+
+
+def _open(path: Path, create: bool) -> Database:
+    uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+    connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         db = Database(connection)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.enable_wal()
-        migrations.apply(db)
-    except (sqlite3.Error, OSError) as exc:
-        raise StorageError(f"cannot open database {path}: {exc}") from exc
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        if migrations.pending(db):
+            with transaction(db):  # the first process to get the lock migrates; the others then find nothing to do
+                migrations.apply(db)
+    except BaseException:
+        connection.close()
+        raise
     return db
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """One write transaction, taking the write lock up front (BEGIN IMMEDIATE); a nested one joins the outer.
+
+    A turn's session, records and stored reply are written together or not at all.
+    """
+    connection = db.conn
+    if connection.in_transaction:
+        yield db
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+
+
+def file_identity(path: str | Path) -> tuple[int, int] | None:
+    """Device and inode of the file at `path`, None if missing: tells a removed or replaced database apart."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
+
+from . import transaction
 
 
 def _now() -> str:
@@ -59,53 +60,35 @@ def record_unanswered(
 
 
 def record_feedback(db: Database, *, channel: str, user_hash: str, faq_id: str, helpful: bool) -> None:
+    """A 有用/没用, typed or from a button."""
     db["feedback"].insert(
         {"at": _now(), "channel": channel, "user_hash": user_hash, "faq_id": faq_id, "helpful": int(helpful)}
     )
 
 
-#: A claim with no reply after this long belongs to a worker that died: a retry may take it over.
-STALE_CLAIM_SECONDS = 10.0
+def stored_reply(db: Database, key: str) -> dict | None:
+    """The reply already given to a delivery key (WeChat retries up to 3 times), or None for a new message.
 
-
-def claim_message(db: Database, key: str) -> bool:
-    """Record a delivery key; False if a live worker already has it (WeChat retries up to 3 times)."""
-    now = time.time()
-    try:
-        with db.conn:
-            db.execute("INSERT INTO processed_messages (key, at, reply) VALUES (?, ?, NULL)", [key, now])
-    except sqlite3.IntegrityError:
-        with db.conn:
-            taken = db.execute(
-                "UPDATE processed_messages SET at = ? WHERE key = ? AND reply IS NULL AND at < ?",
-                [now, key, now - STALE_CLAIM_SECONDS],
-            )
-        return taken.rowcount == 1
-    return True
+    Claim, turn and reply are written in one transaction, so a key is either answered or absent: a worker
+    that dies mid-turn leaves nothing behind, and the retry does the turn again.
+    """
+    row = db.execute("SELECT reply FROM processed_messages WHERE key = ?", [key]).fetchone()
+    return json.loads(row[0]) if row and row[0] is not None else None
 
 
 def store_reply(db: Database, key: str, reply: dict) -> None:
-    with db.conn:
+    """Keep the reply under its delivery key, for the retries."""
+    with transaction(db):
         db.execute(
-            "UPDATE processed_messages SET reply = ? WHERE key = ?", [json.dumps(reply, ensure_ascii=False), key]
+            "INSERT INTO processed_messages (key, at, reply) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET at = excluded.at, reply = excluded.reply",
+            [key, time.time(), json.dumps(reply, ensure_ascii=False)],
         )
-
-
-def wait_for_reply(db: Database, key: str, timeout: float, interval: float = 0.05) -> dict | None:
-    """The reply the first delivery produced, once it is stored; None if it does not come in time."""
-    deadline = time.monotonic() + timeout
-    while True:
-        row = db.execute("SELECT reply FROM processed_messages WHERE key = ?", [key]).fetchone()
-        if row and row[0] is not None:
-            return json.loads(row[0])
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(interval)
 
 
 def same_content_as_before(db: Database, key: str, fingerprint: str) -> bool:
     """Remember what a signed request carried; False if the same signature came before with other content."""
-    with db.conn:
+    with transaction(db):
         db.execute(
             "INSERT INTO signed_requests (key, at, fingerprint) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
             [key, time.time(), fingerprint],
@@ -116,7 +99,7 @@ def same_content_as_before(db: Database, key: str, fingerprint: str) -> bool:
 
 def forget_before(db: Database, cutoff: float) -> None:
     """Drop delivery keys, signed-request fingerprints and rate-limit windows older than anyone could need."""
-    with db.conn:
+    with transaction(db):
         db.execute("DELETE FROM processed_messages WHERE at < ?", [cutoff])
         db.execute("DELETE FROM signed_requests WHERE at < ?", [cutoff])
         db.execute("DELETE FROM rate_limits WHERE window_start < ?", [cutoff])
@@ -137,7 +120,7 @@ def count_request(db: Database, key: str, limit: int, window: float) -> float:
     """Fixed-window rate limit shared by every worker: 0 if allowed, else seconds until the window ends."""
     now = time.time()
     start = now - now % window
-    with db.conn:
+    with transaction(db):
         db.execute(
             "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) "
             "ON CONFLICT(key) DO UPDATE SET hits = CASE WHEN window_start = excluded.window_start "
