@@ -14,7 +14,9 @@ from app import create_app
 def db_app(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
-    return create_app({"TESTING": True, "DATABASE": str(folder / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0})
+    app = create_app({"TESTING": True, "DATABASE": str(folder / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0})
+    app.extensions["knowledge"].wait_for_warm()  # these tests are about the database, not the first training
+    return app
 
 
 def health(client) -> tuple[int, str]:
