@@ -10,6 +10,7 @@ from hypothesis import settings
 
 import knowledge
 from app import SETTINGS, create_app
+from bot import Incoming
 from bot.matching import Matcher
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -60,3 +61,22 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    """The app's bot, built once: building a matcher takes seconds. Each test talks as its own user."""
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("db") / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0}
+    )
+    return app.extensions["bot"]
+
+
+@pytest.fixture
+def say(bot, request):
+    """One WeChat user, new for each test, talking to the bot."""
+
+    def send(text, **fields):
+        return bot.respond(Incoming("wechat", request.node.name, text=text, **fields))
+
+    return send

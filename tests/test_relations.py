@@ -3,31 +3,10 @@
 import pytest
 
 import knowledge
-from app import create_app
-from bot import Incoming
 from bot.relations import find_relations
 
 NOT_NEAR = "不在《民法典》规定的近亲属范围内，不能用您的个人账户共济"
 CHECK_LOCALLY = "请确认您参保地是否已落地"
-
-
-@pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    """The app's bot, built once: building a matcher takes seconds. Each test talks as its own user."""
-    app = create_app(
-        {"TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("db") / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0}
-    )
-    return app.extensions["bot"]
-
-
-@pytest.fixture
-def say(bot, request):
-    """One WeChat user, new for each test, talking to the bot."""
-
-    def send(text, **fields):
-        return bot.respond(Incoming("wechat", request.node.name, text=text, **fields))
-
-    return send
 
 
 def first_line(reply):

@@ -2,29 +2,9 @@
 
 import pytest
 
-from app import create_app
 from bot import Incoming
 
 POLICY = "以参保地医保部门规定为准。"
-
-
-@pytest.fixture(scope="module")
-def bot(tmp_path_factory):
-    """The app's bot, built once: building a matcher takes seconds. Each test talks as its own user."""
-    app = create_app(
-        {"TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("db") / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0}
-    )
-    return app.extensions["bot"]
-
-
-@pytest.fixture
-def say(bot, request):
-    """One WeChat user, new for each test, talking to the bot."""
-
-    def send(text, **fields):
-        return bot.respond(Incoming("wechat", request.node.name, text=text, **fields))
-
-    return send
 
 
 def test_a_place_with_no_local_note_gets_one_line_not_the_answer_again(say, kb):
