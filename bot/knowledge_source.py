@@ -91,11 +91,7 @@ class KnowledgeSource:
 
     def wait_for_warm(self, timeout: float | None = None) -> bool:
         """Block until the training warm() started has ended, at most `timeout` seconds; True if it has."""
-        warming = self._warming
-        if warming is not None:
-            warming.join(timeout)
-            return not warming.is_alive()
-        return True
+        return _finished(self._warming, timeout)
 
     def _warm(self) -> None:
         try:
@@ -147,11 +143,9 @@ class KnowledgeSource:
             self._training = threading.Thread(target=self.reload, name="knowledge-reload", daemon=True)
             self._training.start()
 
-    def wait_for_reload(self, timeout: float | None = None) -> None:
-        """Block until a background reload in progress has finished (for the CLI and tests)."""
-        training = self._training
-        if training is not None:
-            training.join(timeout)
+    def wait_for_reload(self, timeout: float | None = None) -> bool:
+        """Block until a background reload in progress has finished (for the CLI and tests); True if it has."""
+        return _finished(self._training, timeout)
 
     def _files_fingerprint(self) -> tuple:
         """Name, mtime and size of each file the loader reads; editors' temporary files change nothing."""
@@ -169,3 +163,11 @@ class KnowledgeSource:
         """A file changed in the last `settle_seconds` may be half-written (an editor, `git pull`): look later."""
         newest = max((mtime for _, mtime, _ in fingerprint if mtime is not None), default=0)
         return time.time() - newest / 1e9 < self.settle_seconds
+
+
+def _finished(thread: threading.Thread | None, timeout: float | None) -> bool:
+    """Wait for `thread` (if there is one) at most `timeout` seconds; True when it is not running."""
+    if thread is not None:
+        thread.join(timeout)
+        return not thread.is_alive()
+    return True
