@@ -14,8 +14,8 @@ from typing import NamedTuple
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import bot.knowledge as knowledge
 import handlers
-import knowledge
 from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy

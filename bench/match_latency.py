@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from synthetic import grow  # noqa: E402
 
-import knowledge  # noqa: E402
+import bot.knowledge as knowledge  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
 from bot.matching.baseline import BaselineMatcher  # noqa: E402
 from bot.matching.evaluation import evaluate  # noqa: E402

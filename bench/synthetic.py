@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import knowledge  # noqa: E402
+import bot.knowledge as knowledge  # noqa: E402
 
 #: The words that make a question about our products; synthetic entries replace them.
 PRODUCT_WORDS = re.compile("家庭共济|医保亲情账户|亲情账户|亲情帐户|共济账户|家庭账户|共济|亲情")

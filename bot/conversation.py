@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 
-from knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase
 
 from .matching import Match, Matcher
 from .messages import Incoming, Option, Reply

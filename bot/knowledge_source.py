@@ -13,8 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-import knowledge
-from knowledge import KnowledgeBase, KnowledgeError, Problem
+import bot.knowledge as knowledge
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem
 
 from .matching import Matcher, Policy
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.lint import MAX_REPLY_BYTES, reply_bytes
+from bot.knowledge.lint import MAX_REPLY_BYTES, reply_bytes
 
 
 def paginate(text: str, footer: str, limit: int = MAX_REPLY_BYTES) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowledge import Relations
+from bot.knowledge import Relations
 
 from .matching.normalize import normalize
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge import FaqEntry, KnowledgeBase, relation_template
+from bot.knowledge import FaqEntry, KnowledgeBase, relation_template
 
 from .relations import Mention
 

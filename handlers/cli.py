@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-import knowledge
+import bot.knowledge as knowledge
 from bot.conversation import Conversation
 from bot.matching import Match, Matcher
 from bot.matching.baseline import BaselineMatcher

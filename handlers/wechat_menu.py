@@ -10,8 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-import knowledge
-from knowledge import KnowledgeBase, KnowledgeError, MenuButton
+import bot.knowledge as knowledge
+from bot.knowledge import KnowledgeBase, KnowledgeError, MenuButton
 
 from .wechat_api import ApiError, WeChatApi, call
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-import knowledge
+import bot.knowledge as knowledge
 from app import SETTINGS, create_app
 from bot import Incoming
 from bot.matching import Matcher

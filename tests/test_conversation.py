@@ -3,10 +3,10 @@
 import pytest
 
 from bot import Bot, Incoming
+from bot.knowledge import DEFAULT_DIR
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
 from bot.storage import open_db
-from knowledge import DEFAULT_DIR
 
 
 @pytest.fixture(scope="module")

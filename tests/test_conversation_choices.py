@@ -3,9 +3,9 @@
 import pytest
 
 from bot import Bot, Incoming
+from bot.knowledge import DEFAULT_DIR, load
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
-from knowledge import DEFAULT_DIR, load
 
 POPULAR = load(DEFAULT_DIR).popular
 

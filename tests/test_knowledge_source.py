@@ -4,9 +4,9 @@ import time
 
 import pytest
 
+from bot.knowledge import KnowledgeError
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
-from knowledge import KnowledgeError
 
 
 def test_broken_edit_is_rejected_and_the_last_good_base_keeps_serving(kb_dir):

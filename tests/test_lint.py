@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-import knowledge
+import bot.knowledge as knowledge
 
 
 def problems_of(directory: Path) -> list[str]:

@@ -1,5 +1,5 @@
+from bot.knowledge.lint import reply_bytes
 from bot.paging import paginate
-from knowledge.lint import reply_bytes
 
 
 def test_short_text_is_one_page():

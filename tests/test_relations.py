@@ -2,7 +2,7 @@
 
 import pytest
 
-import knowledge
+import bot.knowledge as knowledge
 from bot.relations import find_relations
 
 NOT_NEAR = "不在《民法典》规定的近亲属范围内，不能用您的个人账户共济"

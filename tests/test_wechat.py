@@ -27,7 +27,7 @@ from wechat_user import (
     wechat_config,
 )
 
-import knowledge
+import bot.knowledge as knowledge
 from app import create_app
 from bot.privacy import user_hash
 from bot.storage import open_db

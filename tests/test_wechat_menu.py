@@ -4,7 +4,7 @@ import pytest
 import yaml
 from wechat_user import APP_ID, wechat_config
 
-import knowledge
+import bot.knowledge as knowledge
 from app import create_app
 from handlers.wechat_api import ApiError, call
 from handlers.wechat_api_standin import WeChatApiStandIn

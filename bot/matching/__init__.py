@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from knowledge import KnowledgeBase
-from knowledge.model import LabelledQuestion
+from bot.knowledge import KnowledgeBase
+from bot.knowledge.model import LabelledQuestion
 
 from .analysis import Analysis, Analyzer
 from .calibration import candidates

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowledge import Lexicon, SmalltalkIntent
+from bot.knowledge import Lexicon, SmalltalkIntent
 
 from .normalize import normalize, strip_phrases
 from .pinyin import HomophoneReader

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 
-from knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase
 
 from . import Candidate, Match
 

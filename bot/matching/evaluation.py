@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge import KnowledgeBase, KnowledgeError, labelled
-from knowledge.model import LabelledQuestion
+from bot.knowledge import KnowledgeBase, KnowledgeError, labelled
+from bot.knowledge.model import LabelledQuestion
 
 from . import Match, Matcher, Policy, Trainer
 

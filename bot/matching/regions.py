@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge import Province
+from bot.knowledge import Province
 
 # Suffixes users add to place names; "深圳市" and "深圳" are the same place.
 _SUFFIXES = (

@@ -6,7 +6,7 @@ import logging
 
 import jieba
 
-from knowledge import Lexicon
+from bot.knowledge import Lexicon
 
 # jieba announces every dictionary load on the root of its own logger; that is noise in ours.
 jieba.setLogLevel(logging.WARNING)

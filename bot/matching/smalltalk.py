@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge import SmalltalkIntent
+from bot.knowledge import SmalltalkIntent
 
 from .normalize import normalize
 

@@ -7,8 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge import KnowledgeBase
-from knowledge.model import LabelledQuestion
+from bot.knowledge import KnowledgeBase
+from bot.knowledge.model import LabelledQuestion
 
 from . import learned
 from .analysis import Analysis, Analyzer

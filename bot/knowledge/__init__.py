@@ -37,7 +37,7 @@ from .model import (
 )
 from .problems import KnowledgeError, Problem
 
-DEFAULT_DIR = Path(__file__).resolve().parent
+DEFAULT_DIR = Path(__file__).resolve().parent.parent.parent / "knowledge"
 
 #: Templates the conversation cannot do without, each with the {names} it may use.
 TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
