@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterator
 from string import Formatter
 from xml.sax.saxutils import escape
@@ -17,6 +18,9 @@ from .yamlfile import line_of
 #: One passive WeChat text reply fails as a whole above ~2048 bytes; keep a margin.
 MAX_REPLY_BYTES = 2000
 _PARTICLES = re.compile(r"[\W_吗呢啊呀吧嘛么哈哦噢]+")
+#: Questions this long (compared form) that differ in one character are near duplicates; shorter ones
+#: ("怎么解绑" / "怎么绑定") can differ in one character and mean something else.
+NEAR_DUPLICATE_LENGTH = 6
 
 
 def reply_bytes(text: str) -> int:
@@ -42,30 +46,47 @@ def duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:
 
 
 def near_duplicate_questions(kb: KnowledgeBase) -> Iterator[Problem]:
-    """Two entries sharing (almost) the same question make the matcher guess between them."""
-    owners: list[tuple[str, str, Question]] = []
+    """Two entries sharing (almost) the same question make the matcher guess between them.
+
+    Linear in the number of questions: each is filed under its form and, when long enough to count a one-
+    character difference, each form with one character deleted; two forms one edit apart share such a key.
+    """
+    filed: dict[str, list[tuple[int, str, str, Question]]] = defaultdict(list)
+    count = 0
     for faq in kb.faqs:
         for question in faq.questions:
             form = comparable(question.text)
-            for other_id, other_form, other in owners:
-                if other_id == faq.id and form != other_form:
-                    continue
-                if _nearly_same(form, other_form):
-                    where = "this entry" if other_id == faq.id else other_id
-                    yield Problem(
-                        question.source.file,
-                        question.source.line,
-                        f'question "{question.text}" is (nearly) the same as "{other.text}" in {where} '
-                        f"({other.source})",
-                    )
-                    break
-            owners.append((faq.id, form, question))
+            keys = _keys(form)
+            near = [
+                (order, other_id, other)
+                for key in keys
+                for order, other_id, other_form, other in filed.get(key, ())
+                if (other_id != faq.id or form == other_form) and _nearly_same(form, other_form)
+            ]
+            if near:
+                _, other_id, other = min(near, key=lambda found: found[0])
+                where = "this entry" if other_id == faq.id else other_id
+                yield Problem(
+                    question.source.file,
+                    question.source.line,
+                    f'question "{question.text}" is (nearly) the same as "{other.text}" in {where} ({other.source})',
+                )
+            for key in keys:
+                filed[key].append((count, faq.id, form, question))
+            count += 1
+
+
+def _keys(form: str) -> set[str]:
+    """The form, and the form with each character deleted when it is long enough for that to count."""
+    if len(form) < NEAR_DUPLICATE_LENGTH:
+        return {form}
+    return {form} | {form[:i] + form[i + 1 :] for i in range(len(form))}
 
 
 def _nearly_same(a: str, b: str) -> bool:
     if a == b:
         return True
-    return min(len(a), len(b)) >= 6 and Levenshtein.distance(a, b, score_cutoff=1) <= 1
+    return min(len(a), len(b)) >= NEAR_DUPLICATE_LENGTH and Levenshtein.distance(a, b, score_cutoff=1) <= 1
 
 
 def unknown_related(kb: KnowledgeBase) -> Iterator[Problem]:

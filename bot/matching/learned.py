@@ -10,7 +10,6 @@ same files answer alike.
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,11 +82,12 @@ class Classifier:
 
     def probabilities(self, analysis: Analysis) -> dict[str, float]:
         """Probability of each class for one question; they sum to 1."""
-        counts = Counter(self._columns[f] for f in features(analysis) if f in self._columns)
+        known = self._columns
+        present = [known[f] for f in features(analysis) if f in known]
         logits = self._intercept.copy()
-        if counts:
-            columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            values = (1 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self._idf[columns]
+        if present:
+            columns, counts = np.unique(np.array(present, dtype=np.int64), return_counts=True)
+            values = (1 + np.log(counts)) * self._idf[columns]
             logits += (values / np.linalg.norm(values)) @ self._weights[columns]
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, (exp / exp.sum()).tolist(), strict=True))

@@ -28,6 +28,9 @@ WEIGHTS = {"overlap": 9 / 24, "chars": 4 / 24, "coverage": 4 / 24, "centroid": 7
 SUBJECT_MISMATCH = 0.85
 #: Weight of a word no entry uses, relative to the rarest known word.
 UNKNOWN_WORD_WEIGHT = 0.5
+#: Entries, best by the other signals, that the character signal is computed for: with its weight of 1/6 an
+#: entry further down would need a near-perfect character match to reach the few reported.
+CHAR_CONTENDERS = 48
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Scorer:
                 self.questions.append(_Question(key, text, token_set, " ".join(sorted(token_set)), weight))
         self._question_entry = np.array(question_entry, dtype=np.int64)
         self._question_weight = np.array([q.weight for q in self.questions])
+        self._joined = [q.joined for q in self.questions]
         self._postings = {token: np.array(indices, dtype=np.int64) for token, indices in postings.items()}
         # Per word: the entries using it and the word's weight in each entry's centroid, so a question
         # touches only the entries that share its words.
@@ -131,7 +135,7 @@ class Scorer:
         overlap = 2 * shared[hit] / (query_weight + self._question_weight[hit])
         hit_entry = self._question_entry[hit]
         # The two best questions of each entry: sort by entry, best overlap first, keep the first two.
-        order = np.lexsort((-overlap, hit_entry))
+        order = np.argsort(hit_entry * 2.0 - overlap)  # overlap is within 0..1: one sort key for both
         hit, overlap, hit_entry = hit[order], overlap[order], hit_entry[order]
         first = np.ones(len(hit), dtype=bool)
         first[1:] = hit_entry[1:] != hit_entry[:-1]
@@ -150,21 +154,28 @@ class Scorer:
             if token in self._centroid_postings:
                 where, values = self._centroid_postings[token]
                 centroid[where] += query_vector[token] * values
-        joined_query = " ".join(sorted(weights))
         best_question = np.full(entries, -1)
         best_question[hit_entry[first]] = hit[first]
-        chars = np.zeros(entries)
-        for mask in (first, second):
-            if mask.any():
-                choices = [self.questions[i].joined for i in hit[mask]]
-                ratios = process.cdist([joined_query], choices, scorer=fuzz.ratio)[0] / 100
-                np.maximum.at(chars, hit_entry[mask], ratios)
         totals = (
             WEIGHTS["overlap"] * (best_overlap + second_overlap) / 2
-            + WEIGHTS["chars"] * chars
             + WEIGHTS["coverage"] * coverage
             + WEIGHTS["centroid"] * centroid
         )
+        # The character signal is the costly one; only entries already near the top can still change places.
+        contenders = np.zeros(entries, dtype=bool)
+        if limit is None or np.count_nonzero(best_question >= 0) <= CHAR_CONTENDERS:
+            contenders[hit_entry] = True
+        else:
+            contenders[np.argsort(-totals, kind="stable")[:CHAR_CONTENDERS]] = True
+        joined_query = " ".join(sorted(weights))
+        chars = np.zeros(entries)
+        for mask in (first, second):
+            chosen = mask & contenders[hit_entry]
+            if chosen.any():
+                choices = [self._joined[i] for i in hit[chosen].tolist()]
+                ratios = process.cdist([joined_query], choices, scorer=fuzz.ratio)[0] / 100
+                np.maximum.at(chars, hit_entry[chosen], ratios)
+        totals += WEIGHTS["chars"] * chars
         named_subjects = set(weights) & self.subject_words
         if named_subjects:
             totals[
