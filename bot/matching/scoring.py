@@ -182,21 +182,32 @@ class Scorer:
                 [i for i, subject in enumerate(self._entry_subject) if subject and subject not in named_subjects]
             ] *= SUBJECT_MISMATCH
         touched = np.flatnonzero(best_question >= 0)
-        ranked = touched[np.argsort(-totals[touched], kind="stable")][:limit].tolist()
+        ranked = touched[np.argsort(-totals[touched], kind="stable")][:limit]
+        columns = zip(
+            ranked.tolist(),
+            totals[ranked].tolist(),
+            best_question[ranked].tolist(),
+            ((best_overlap[ranked] + second_overlap[ranked]) / 2).tolist(),
+            chars[ranked].tolist(),
+            coverage[ranked].tolist(),
+            centroid[ranked].tolist(),
+            (best_overlap[ranked] > 0.999).tolist(),
+            strict=True,
+        )
         return [
             Scored(
                 self.keys[entry],
-                float(totals[entry]),
-                self.questions[best_question[entry]].text,
+                total,
+                self.questions[question].text,
                 {
-                    "overlap": float(best_overlap[entry] + second_overlap[entry]) / 2,
-                    "chars": float(chars[entry]),
-                    "coverage": float(coverage[entry]),
-                    "centroid": float(centroid[entry]),
-                    "same_words": float(best_overlap[entry] > 0.999),
+                    "overlap": overlap,
+                    "chars": char,
+                    "coverage": covered,
+                    "centroid": central,
+                    "same_words": float(same),
                 },
             )
-            for entry in ranked
+            for entry, total, question, overlap, char, covered, central, same in columns
         ]
 
 

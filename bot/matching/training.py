@@ -19,6 +19,9 @@ from .scoring import Scorer
 
 #: Folds of the alternates: each is predicted by signals trained on the others, to learn the calibration.
 FOLDS = 4
+#: Held-out alternates the calibration learns from, at most: its few weights are settled by far fewer, and
+#: describing each costs a full match, so a large base is not made to pay for all of them.
+HELDOUT_LIMIT = 6000
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class Trainer:
         return Signals(scorer, classifier, self.out_of_scope_ids, self.kb.lexicon.anchors)
 
     def heldout(self) -> list[Example]:
-        """Every alternate and out-of-scope example, described by signals trained without it (computed once)."""
+        """Alternates and out-of-scope examples (a random sample in a large base), each described by signals
+        trained without it; computed once."""
         if self._heldout is None:
             movable = [i for i, s in enumerate(self.stored) if not s.standard]
             random.Random(0).shuffle(movable)
@@ -71,7 +75,7 @@ class Trainer:
             for fold in range(FOLDS):
                 held = set(movable[fold::FOLDS])
                 signals = self.signals([s for i, s in enumerate(self.stored) if i not in held])
-                for i in sorted(held):
+                for i in sorted(movable[fold::FOLDS][: HELDOUT_LIMIT // FOLDS]):  # movable is shuffled
                     stored = self.stored[i]
                     expect = frozenset() if stored.key in self.out_of_scope_ids else frozenset({stored.key})
                     examples.append(_example(signals, stored.analysis, expect, labelled=False))
