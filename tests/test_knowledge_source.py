@@ -45,10 +45,9 @@ def test_changed_files_are_retrained_in_the_background_while_answering_continues
     served = source.current()  # notices the change, starts retraining, and answers with what it has
     assert served[0] is first_kb
     assert source._training is not None and source._training.is_alive()
-    started = time.perf_counter()
     while source._training.is_alive():  # every question during the retraining is answered at once
         assert source.current()[1].match("家庭共济怎么开通").faq_id == "gongji-open-online"
-        assert time.perf_counter() - started < 120
+        time.sleep(0.05)
     source.wait_for_reload()
 
     kb, matcher = source.current()

@@ -46,34 +46,33 @@ def duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:
 
 
 def near_duplicate_questions(kb: KnowledgeBase) -> Iterator[Problem]:
-    """Two entries sharing (almost) the same question make the matcher guess between them.
+    """Two entries sharing (almost) the same question make the matcher guess between them; within one entry
+    only the very same question is a mistake.
 
     Linear in the number of questions: each is filed under its form and, when long enough to count a one-
     character difference, each form with one character deleted; two forms one edit apart share such a key.
     """
-    filed: dict[str, list[tuple[int, str, str, Question]]] = defaultdict(list)
-    count = 0
-    for faq in kb.faqs:
-        for question in faq.questions:
-            form = comparable(question.text)
-            keys = _keys(form)
-            near = [
-                (order, other_id, other)
-                for key in keys
-                for order, other_id, other_form, other in filed.get(key, ())
-                if (other_id != faq.id or form == other_form) and _nearly_same(form, other_form)
-            ]
-            if near:
-                _, other_id, other = min(near, key=lambda found: found[0])
-                where = "this entry" if other_id == faq.id else other_id
-                yield Problem(
-                    question.source.file,
-                    question.source.line,
-                    f'question "{question.text}" is (nearly) the same as "{other.text}" in {where} ({other.source})',
-                )
-            for key in keys:
-                filed[key].append((count, faq.id, form, question))
-            count += 1
+    same_form: dict[tuple[str, str], tuple[int, str, Question]] = {}  # (entry, form) → its first question
+    filed: dict[str, dict[str, list[tuple[int, str, Question]]]] = defaultdict(dict)  # key → entry → questions
+    for order, (faq, question) in enumerate((entry, q) for entry in kb.faqs for q in entry.questions):
+        form = comparable(question.text)
+        keys = _keys(form)
+        found = [same_form[(faq.id, form)]] if (faq.id, form) in same_form else []
+        for key in keys:
+            for entry, questions in filed[key].items():
+                if entry != faq.id:
+                    found += [(o, entry, q) for o, other_form, q in questions if _nearly_same(form, other_form)][:1]
+        if found:
+            _, entry, other = min(found, key=lambda filing: filing[0])
+            where = "this entry" if entry == faq.id else entry
+            yield Problem(
+                question.source.file,
+                question.source.line,
+                f'question "{question.text}" is (nearly) the same as "{other.text}" in {where} ({other.source})',
+            )
+        same_form.setdefault((faq.id, form), (order, faq.id, question))
+        for key in keys:
+            filed[key].setdefault(faq.id, []).append((order, form, question))
 
 
 def _keys(form: str) -> set[str]:
