@@ -65,6 +65,7 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
         "feedback_prompt": (),
         "greeting": ("popular",),
         "media_unsupported": ("popular",),
+        "faq_card_title": (),
         "voice_unrecognized": (),
         "error": (),
     }.items()
