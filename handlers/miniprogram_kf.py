@@ -82,7 +82,7 @@ def receive():
     incoming = miniprogram_push.to_incoming(message)
     late: LateReplies = current_app.extensions["miniprogram_replies"]
     if incoming.kind != "event":
-        late.window_opened(incoming, AFTER_ENTERING if incoming.kind == "subscribe" else AFTER_MESSAGE)
+        late.window_opened(incoming, AFTER_ENTERING if incoming.kind == "enter" else AFTER_MESSAGE)
     timeout = float(current_app.config["WECHAT_REPLY_TIMEOUT"])
     reply = wechat_push.turn_within(incoming, timeout, late, carries_reply=False)
     outcome = _answer(incoming, reply, late)

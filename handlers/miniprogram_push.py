@@ -60,8 +60,8 @@ def to_incoming(message: dict) -> Incoming:
     msg_type = field(message, "MsgType").lower()
     if msg_type == "event":
         event = field(message, "Event", "").lower()
-        if event == "user_enter_tempsession":  # the user opened the chat: the greeting, as on following
-            kind, text = "subscribe", field(message, "SessionFrom", "")
+        if event == "user_enter_tempsession":  # the user opened the chat (the contact button): the greeting
+            kind, text = "enter", field(message, "SessionFrom", "")
         else:
             kind, text = "event", event
         return Incoming(CHANNEL, user, kind=kind, text=text, message_id=wechat_xml.event_id(message), paged=False)

@@ -126,7 +126,7 @@ def test_opening_the_chat_gets_the_greeting_and_a_number_answers(mp_app, user):
     assert user.enter().content is None and user.response.data == b"success"
     settled(mp_app, user)
     (greeting,) = user.received()
-    assert "欢迎" in greeting and "1. " in greeting and "回复数字" in greeting
+    assert "小助手" in greeting and "欢迎关注" not in greeting and "1. " in greeting and "回复数字" in greeting
     user.send("1")
     settled(mp_app, user, 2)
     assert len(user.received()) == 2 and "有用" in user.received()[1]
