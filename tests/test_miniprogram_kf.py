@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import threading
 import time
 from concurrent.futures import Future
 
@@ -324,3 +325,28 @@ def test_without_the_push_token_the_endpoint_is_503(mp_app, json_user, monkeypat
     monkeypatch.setitem(mp_app.config, "MINIPROGRAM_PUSH_TOKEN", "")
     assert json_user.post(text_delivery(json_user)).status_code == 503
     assert mp_app.test_client().get("/wechat/miniprogram").status_code == 503
+
+
+class SlowBot:
+    """The real bot, each turn held back until `gate` opens."""
+
+    def __init__(self, bot):
+        self.bot, self.gate = bot, threading.Event()
+
+    def respond(self, incoming):
+        self.gate.wait(10)
+        return self.bot.respond(incoming)
+
+    def __getattr__(self, name):
+        return getattr(self.bot, name)
+
+
+def test_a_slow_turn_is_answered_success_in_time_and_sent_once_when_it_ends(mp_app, json_user, monkeypatch):
+    slow = SlowBot(mp_app.extensions["bot"])
+    monkeypatch.setitem(mp_app.extensions, "bot", slow)
+    monkeypatch.setitem(mp_app.config, "WECHAT_REPLY_TIMEOUT", 0.3)
+    assert json_user.send(QUESTION, msg_id=6054768590064740002).content is None
+    assert json_user.response.data == b"success" and json_user.received() == []
+    slow.gate.set()
+    (record,) = settled(mp_app, json_user)
+    assert record["state"] == "sent" and ANSWER in json_user.received()[0] and len(json_user.received()) == 1
