@@ -4,6 +4,8 @@ WeChat waits 5 seconds for a reply. A turn that takes longer is answered `succes
 when the turn ends through a `Send` the channel provides (WeChat: the customer-service message API). A retry
 of the same message may carry the reply itself instead: whoever claims it first delivers it, the other not.
 The outcome (sent, refused with the platform's code, failed) is recorded with the text, so nothing is lost.
+A channel that answers every message this way (the mini-program's chat) also gives the `SendWindow` of messages
+the platform still allows and how to `compose` a reply into messages that fit it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ RETRY_PAUSE_SECONDS = 1.0
 BUSY = -1
 #: Recorded when nothing was sent because the platform's window allows no more messages (WeChat's own: 45047).
 NO_ROOM = 45047
+#: Refusals meaning the user's window is shut: out of the 48 hours (45015), or over the count (45047).
+WINDOW_SHUT = frozenset({45015, NO_ROOM})
 
 
 class SendRefused(Exception):
@@ -184,7 +188,7 @@ class LateReplies:
                 self._send_page(user_id, message, tries)
         except SendRefused as exc:
             attempts = tries[0]
-            if self.window is not None and exc.code != BUSY:
+            if self.window is not None and exc.code in WINDOW_SHUT:
                 self.window.close(who)  # out of the window or over the count: nothing more until the user acts
             late_replies.record_outcome(
                 self._db(), key, "refused", pages=pages, attempts=attempts, error_code=exc.code, error=str(exc)

@@ -109,14 +109,15 @@ def send_command(
 @wechat.command("late")
 @click.option("--limit", default=20, show_default=True, help="How many to list.")
 def late_command(limit: int) -> None:
-    """List the latest replies that missed WeChat's 5 seconds, and whether each reached the user."""
+    """List the latest replies sent through the customer-service API (late ones; all of the mini-program's chat)."""
     rows = late_replies.recent(open_db(current_app.config["DATABASE"]), limit)
     if not rows:
         click.echo("(no late replies)")
     for row in rows:
         outcome = row["state"] + (f" {row['error_code']}" if row["error_code"] is not None else "")
         first_line = (row["text"] or "").split("\n", 1)[0][:40]
-        click.echo(f"{row['at']}  {outcome:<13} pages={row['pages'] or 0} tries={row['attempts']}  {first_line}")
+        line = f"{row['at']}  {row['channel']:<11} {outcome:<13} pages={row['pages'] or 0} tries={row['attempts']}"
+        click.echo(f"{line}  {first_line}")
         if row["error"]:
             click.echo(f"    {row['error']}")
 
