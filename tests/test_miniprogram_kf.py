@@ -8,12 +8,11 @@ import dataclasses
 import hashlib
 import json
 import logging
-import threading
 import time
 from concurrent.futures import Future
 
 import pytest
-from wechat_user import MP_APP_ID, MP_SECRET, MP_TOKEN, MiniProgramUser, miniprogram_config
+from wechat_user import MP_APP_ID, MP_SECRET, MP_TOKEN, MiniProgramUser, SlowBot, eventually, miniprogram_config
 
 from app import create_app
 from bot.messages import Incoming, Reply
@@ -58,14 +57,6 @@ def user(mp_app, standin, request):
 @pytest.fixture
 def json_user(mp_app, standin, request):
     return MiniProgramUser(mp_app.test_client(), standin, openid_for(request), "json")
-
-
-def eventually(check, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-    return found
 
 
 def records_of(app, user) -> list[dict]:
@@ -325,20 +316,6 @@ def test_without_the_push_token_the_endpoint_is_503(mp_app, json_user, monkeypat
     monkeypatch.setitem(mp_app.config, "MINIPROGRAM_PUSH_TOKEN", "")
     assert json_user.post(text_delivery(json_user)).status_code == 503
     assert mp_app.test_client().get("/wechat/miniprogram").status_code == 503
-
-
-class SlowBot:
-    """The real bot, each turn held back until `gate` opens."""
-
-    def __init__(self, bot):
-        self.bot, self.gate = bot, threading.Event()
-
-    def respond(self, incoming):
-        self.gate.wait(10)
-        return self.bot.respond(incoming)
-
-    def __getattr__(self, name):
-        return getattr(self.bot, name)
 
 
 def test_a_slow_turn_is_answered_success_in_time_and_sent_once_when_it_ends(mp_app, json_user, monkeypatch):

@@ -3,6 +3,9 @@ MiniProgramUser: the same for a mini-program's customer-service chat."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 from handlers.wechat_platform import (
     Account,
     Delivery,
@@ -158,3 +161,26 @@ class MiniProgramUser:
 
     def cards(self) -> list[dict]:
         return [card for openid, card in self.standin.cards if openid == self.openid]
+
+
+class SlowBot:
+    """The real bot, each turn held back until `gate` opens (or for `delay` seconds), as a very slow turn."""
+
+    def __init__(self, bot, delay: float = 10.0):
+        self.bot, self.delay, self.gate = bot, delay, threading.Event()
+
+    def respond(self, incoming):
+        self.gate.wait(self.delay)
+        return self.bot.respond(incoming)
+
+    def __getattr__(self, name: str):
+        return getattr(self.bot, name)  # replay checks and the rest, as the bot does them
+
+
+def eventually(check, seconds: float = 15.0):
+    """`check()`'s first true result, tried until `seconds` have passed (replies sent in the background)."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+    return found
