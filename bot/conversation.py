@@ -62,8 +62,9 @@ class Conversation:
         return Turn(replace(turn.reply, text=pages[0]), turn.state, turn.match)
 
     def _turn(self, incoming: Incoming, state: State) -> Turn:
-        if incoming.kind == "subscribe":
-            greeting = self.replies.fill("greeting", popular=self.replies.popular())
+        if incoming.kind in ("subscribe", "enter"):
+            template = "greeting" if incoming.kind == "subscribe" else "chat_greeting"
+            greeting = self.replies.fill(template, popular=self.replies.popular())
             return self._say(greeting, "event", self._offer_popular(state))
         if incoming.kind == "click":
             return self._menu(incoming, state)

@@ -4,6 +4,8 @@ WeChat waits 5 seconds for a reply. A turn that takes longer is answered `succes
 when the turn ends through a `Send` the channel provides (WeChat: the customer-service message API). A retry
 of the same message may carry the reply itself instead: whoever claims it first delivers it, the other not.
 The outcome (sent, refused with the platform's code, failed) is recorded with the text, so nothing is lost.
+A channel that answers every message this way (the mini-program's chat) also gives the `SendWindow` of messages
+the platform still allows and how to `compose` a reply into messages that fit it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from .messages import Incoming, Reply
 from .paging import paginate
 from .privacy import user_hash
+from .send_window import Allowance, SendWindow
 from .storage import StorageError, late_replies
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,10 @@ WAITER_GRACE_SECONDS = 0.5
 RETRY_PAUSE_SECONDS = 1.0
 #: WeChat's "system busy, try again" code.
 BUSY = -1
+#: Recorded when nothing was sent because the platform's window allows no more messages (WeChat's own: 45047).
+NO_ROOM = 45047
+#: Refusals meaning the user's window is shut: out of the 48 hours (45015), or over the count (45047).
+WINDOW_SHUT = frozenset({45015, NO_ROOM})
 
 
 class SendRefused(Exception):
@@ -44,8 +52,26 @@ class SendFailed(Exception):
     """The platform could not be reached, or sending is not configured."""
 
 
-#: Sends one text to a user of the channel (by the channel's user id); raises SendRefused or SendFailed.
-Send = Callable[[str, str], None]
+@dataclass(frozen=True)
+class PageCard:
+    """A link to a page of the channel's own app (WeChat: a mini-program page card), for what a text cannot carry."""
+
+    title: str
+    faq_id: str | None = None
+
+
+#: One message to send: a text, or a card.
+Outgoing = str | PageCard
+#: Sends one message to a user of the channel (by the channel's user id); raises SendRefused or SendFailed.
+Send = Callable[[str, Outgoing], None]
+#: The messages for a reply when at most `room` may be sent (None: no limit); the channel's choice.
+Compose = Callable[[Reply, int | None], list[Outgoing]]
+
+
+def text_pages(reply: Reply, room: int | None) -> list[Outgoing]:
+    """The reply's text in pages one message can carry (≤ 2000 bytes), as many as there is room for."""
+    pages = [page.strip() for page in paginate(reply.text or "", "")]
+    return pages if room is None else pages[:room]
 
 
 def delivery_key(incoming: Incoming) -> str:
@@ -56,10 +82,22 @@ def delivery_key(incoming: Incoming) -> str:
 class LateReplies:
     """Hands a late turn's reply to `send` once it is ready, unless a retry of the same message carries it."""
 
-    def __init__(self, db: Callable[[], Database], salt: str, send: Send | None):
+    def __init__(
+        self,
+        db: Callable[[], Database],
+        salt: str,
+        send: Send | None,
+        *,
+        unconfigured: str = "no customer-service API configured (WECHAT_APP_SECRET is empty)",
+        window: SendWindow | None = None,
+        compose: Compose = text_pages,
+    ):
         self._db = db
         self.salt = salt
         self.send = send
+        self.unconfigured = unconfigured  # the reason recorded when `send` is None
+        self.window = window  # how many messages the platform still allows, when it limits them
+        self.compose = compose
         self._senders = ThreadPoolExecutor(max_workers=4, thread_name_prefix="late-reply")
 
     def waiting(self, incoming: Incoming, until: float) -> None:
@@ -76,6 +114,16 @@ class LateReplies:
             return True
         with self._database() as db:
             return late_replies.claim_passive(db, delivery_key(incoming))
+
+    def window_opened(self, incoming: Incoming, allowance: Allowance) -> None:
+        """The user's action allows `allowance` messages; a retried delivery of it allows nothing new."""
+        if self.window is None:
+            return
+        if incoming.message_id:
+            with self._database() as db:
+                if late_replies.state_of(db, delivery_key(incoming)) is not None:
+                    return
+        self.window.opened(user_hash(self.salt, incoming.channel, incoming.user_id), allowance)
 
     def hand_over(self, incoming: Incoming, turn: Future) -> None:
         """The request stops waiting for `turn`; its reply is sent when it ends, unless a retry carries it first."""
@@ -117,37 +165,49 @@ class LateReplies:
         if not late_replies.claim_send(self._db(), key, reply.text):
             log.info("late_reply_carried_by_retry: user=%s", who)
             return
-        self._send_all(key, who, user_id, reply.text)
+        self._send_all(key, who, user_id, reply)
 
-    def _send_all(self, key: str, who: str, user_id: str, text: str) -> None:
-        """Send every page (one unless the text is too long for one message) and record how it went."""
-        pages = [page.strip() for page in paginate(text, "")]
-        tries = [0]
+    def _messages(self, who: str, reply: Reply) -> list[Outgoing]:
+        """What to send: every page, or what fits in the messages the platform still allows (reserved here)."""
+        wanted = self.compose(reply, None)
+        if self.window is None or self.send is None:
+            return wanted
+        granted = self.window.take(who, len(wanted))
+        return wanted if granted == len(wanted) else self.compose(reply, granted)[:granted]
+
+    def _send_all(self, key: str, who: str, user_id: str, reply: Reply) -> None:
+        """Send every message (one unless the text is too long for one) and record how it went."""
+        messages = self._messages(who, reply)
+        pages, tries = len(messages), [0]
         try:
             if self.send is None:
-                raise SendFailed("no customer-service API configured (WECHAT_APP_SECRET is empty)")
-            for page in pages:
-                self._send_page(user_id, page, tries)
+                raise SendFailed(self.unconfigured)
+            if not messages:
+                raise SendRefused(NO_ROOM, "no messages left in the platform's window for this user")
+            for message in messages:
+                self._send_page(user_id, message, tries)
         except SendRefused as exc:
             attempts = tries[0]
+            if self.window is not None and exc.code in WINDOW_SHUT:
+                self.window.close(who)  # out of the window or over the count: nothing more until the user acts
             late_replies.record_outcome(
-                self._db(), key, "refused", pages=len(pages), attempts=attempts, error_code=exc.code, error=str(exc)
+                self._db(), key, "refused", pages=pages, attempts=attempts, error_code=exc.code, error=str(exc)
             )
             log.warning("late_reply_refused: user=%s code=%s attempts=%d", who, exc.code, attempts)
         except SendFailed as exc:
             attempts = tries[0]
-            late_replies.record_outcome(self._db(), key, "failed", pages=len(pages), attempts=attempts, error=str(exc))
+            late_replies.record_outcome(self._db(), key, "failed", pages=pages, attempts=attempts, error=str(exc))
             log.warning("late_reply_failed: user=%s reason=%s attempts=%d", who, exc, attempts)
         else:
             attempts = tries[0]
-            late_replies.record_outcome(self._db(), key, "sent", pages=len(pages), attempts=attempts)
-            log.info("late_reply_sent: user=%s pages=%d attempts=%d", who, len(pages), attempts)
+            late_replies.record_outcome(self._db(), key, "sent", pages=pages, attempts=attempts)
+            log.info("late_reply_sent: user=%s pages=%d attempts=%d", who, pages, attempts)
 
-    def _send_page(self, user_id: str, page: str, tries: list[int]) -> None:
-        """Send one page, once more after a pause if the platform was busy or unreachable; `tries` counts them."""
+    def _send_page(self, user_id: str, message: Outgoing, tries: list[int]) -> None:
+        """Send one message, once more after a pause if the platform was busy or unreachable; `tries` counts them."""
         tries[0] += 1
         try:
-            self.send(user_id, page)
+            self.send(user_id, message)
             return
         except SendRefused as exc:
             if exc.code != BUSY:
@@ -156,4 +216,4 @@ class LateReplies:
             pass
         time.sleep(RETRY_PAUSE_SECONDS)
         tries[0] += 1
-        self.send(user_id, page)
+        self.send(user_id, message)

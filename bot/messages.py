@@ -11,7 +11,7 @@ class Incoming:
 
     channel: str  # "wechat", "api" … (records and per-channel session keys)
     user_id: str  # the channel's raw user id (openid, session id); hashed before it is stored
-    kind: str = "text"  # text | voice | media | subscribe | unsubscribe | click | event
+    kind: str = "text"  # text | voice | media | subscribe | enter (opened a chat) | unsubscribe | click | event
     text: str = ""  # the text, a voice message's recognition, or a button's EventKey
     message_id: str | None = None  # the channel's id for retried deliveries (WeChat MsgId)
     region: str | None = None  # a region the client already knows (mini-program setting)

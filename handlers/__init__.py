@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, api_errors, cli, health, limits, pages, wechat, wechat_api, wechat_cli, wechat_menu
+from . import api, api_errors, cli, health, limits, miniprogram_kf, pages, wechat, wechat_api, wechat_cli, wechat_menu
 
 
 def register(app: Flask) -> None:
@@ -14,7 +14,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(wechat.blueprint)
+    app.register_blueprint(miniprogram_kf.blueprint)
     app.cli.add_command(cli.faq)
     wechat_cli.wechat.add_command(wechat_menu.menu)
     app.cli.add_command(wechat_cli.wechat)
     wechat_api.init_app(app)
+    miniprogram_kf.init_app(app)

@@ -1,4 +1,4 @@
-"""WeChat's server API (menu, customer-service messages) with one access token shared by every worker.
+"""WeChat's server API (menu, customer-service messages) with one access token per account shared by every worker.
 
 wechatpy's `WeChatClient` makes the calls; its token lives in a wechatpy `SessionStorage` on the project's
 database, so every worker process (and every host on the same database) uses the same token. `cgi-bin/token`
@@ -90,10 +90,14 @@ class TokenStorage(SessionStorage):
 
 
 class WeChatApi(WeChatClient):
-    """wechatpy's client pointed at `base` (WECHAT_API_BASE), sharing its token through the database."""
+    """wechatpy's client pointed at `base` (WECHAT_API_BASE), sharing its token through the database.
 
-    def __init__(self, app_id: str, secret: str, base: str, db: Callable[[], Database]):
-        super().__init__(app_id, secret, session=TokenStorage(db), timeout=HTTP_TIMEOUT_SECONDS, auto_retry=False)
+    The official account and the mini-program each have their own (`prefix` keeps their tokens apart).
+    """
+
+    def __init__(self, app_id: str, secret: str, base: str, db: Callable[[], Database], prefix: str = "wechat"):
+        session = TokenStorage(db, prefix)
+        super().__init__(app_id, secret, session=session, timeout=HTTP_TIMEOUT_SECONDS, auto_retry=False)
         self.base = base.rstrip("/")
         self.API_BASE_URL = f"{self.base}/cgi-bin/"
         self.fetches = 0  # token fetches this client made, for the log and the tests
@@ -137,7 +141,7 @@ class WeChatApi(WeChatClient):
         self.fetches += 1
         expires_in = int(result.get("expires_in") or 7200)
         self.session.set(self.access_token_key, result["access_token"], expires_in)
-        log.info("wechat_token_fetched: expires_in=%d", expires_in)
+        log.info("wechat_token_fetched: account=%s expires_in=%d", self.session.prefix, expires_in)
         return result
 
     def _request(self, method, url_or_endpoint, **kwargs):
@@ -174,14 +178,19 @@ def customer_service(api: WeChatApi) -> Send:
     """Send a text as a customer-service message (客服消息); WeChat's refusals keep their error code."""
 
     def send(openid: str, text: str) -> None:
-        try:
-            call(lambda: api.message.send_text(openid, text))
-        except ApiError as exc:
-            if exc.code is None:
-                raise SendFailed(str(exc)) from None
-            raise SendRefused(exc.code, str(exc)) from None
+        send_through(lambda: api.message.send_text(openid, text))
 
     return send
+
+
+def send_through(action: Callable[[], dict]) -> None:
+    """Run one send call; WeChat's refusals become SendRefused with its code, the rest SendFailed."""
+    try:
+        call(action)
+    except ApiError as exc:
+        if exc.code is None:
+            raise SendFailed(str(exc)) from None
+        raise SendRefused(exc.code, str(exc)) from None
 
 
 def init_app(app) -> None:

@@ -1,9 +1,11 @@
 """A loopback stand-in for WeChat's API server (api.weixin.qq.com), for the tests and `wechat send --slow`.
 
 It speaks the real endpoints, JSON shapes and error codes of the calls this project makes: `cgi-bin/token`,
-`menu/create|get|delete` and `message/custom/send`. It is strict where WeChat is: a new token makes the one
-before it invalid at once (WeChat keeps it 5 more minutes), tokens expire, menus over the limits are refused,
-customer-service messages need the user's last message within 48 hours. Failures can be queued per endpoint.
+`menu/create|get|delete`, `media/upload` and `message/custom/send` (text and mini-program page cards). It is
+strict where WeChat is: a new token makes the one before it invalid at once (WeChat keeps it 5 more minutes),
+tokens expire, menus over the limits are refused, customer-service messages need the user's last message within
+48 hours (45015) and at most 5 follow it (45047); opening a mini-program's chat allows 2 within a minute.
+Failures can be queued per endpoint. One stand-in plays one account: the official account or the mini-program.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ TOP_BUTTONS, SUB_BUTTONS = 3, 5
 TOP_NAME_BYTES, SUB_NAME_BYTES, KEY_BYTES, URL_BYTES = 16, 60, 128, 1024
 #: A customer-service text over this many bytes is refused (45002).
 CUSTOM_TEXT_BYTES = 2048
-#: A user may be sent customer-service messages this long after their last message.
-WINDOW_SECONDS = 48 * 3600
+#: A user may be sent this many customer-service messages within this long after their last message.
+WINDOW_MESSAGES, WINDOW_SECONDS = 5, 48 * 3600
+#: … and this many within this long after opening a mini-program's customer-service chat.
+ENTER_MESSAGES, ENTER_SECONDS = 2, 60
 
 
 class MenuRefused(Exception):
@@ -46,7 +50,11 @@ class WeChatApiStandIn:
     token_fetches: int = 0
     menu: dict | None = None
     sent: list[tuple[str, str]] = field(default_factory=list)  # (openid, text) of each customer-service message
+    cards: list[tuple[str, dict]] = field(default_factory=list)  # (openid, miniprogrampage) of each card sent
+    media: dict[str, bytes] = field(default_factory=dict)  # media_id → the uploaded file
     last_message_at: dict[str, float] = field(default_factory=dict)  # openid → when WeChat last heard from them
+    entered_at: dict[str, float] = field(default_factory=dict)  # openid → when they last opened the chat
+    left: dict[str, int] = field(default_factory=dict)  # openid → customer-service messages still allowed
     send_delay: float = 0.0  # seconds each customer-service send takes
     _tokens: dict[str, float] = field(default_factory=dict)  # the current token → its expiry
     _failures: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
@@ -63,8 +71,21 @@ class WeChatApiStandIn:
             self._tokens = dict.fromkeys(self._tokens, 0.0)
 
     def user_wrote(self, openid: str, seconds_ago: float = 0.0) -> None:
-        """WeChat received a message from `openid`: customer-service messages to them are allowed for 48 hours."""
-        self.last_message_at[openid] = time.time() - seconds_ago
+        """WeChat received a message from `openid`: 5 customer-service messages to them are allowed for 48 hours."""
+        with self._lock:
+            self.last_message_at[openid] = time.time() - seconds_ago
+            self.left[openid] = max(self.left.get(openid, 0), WINDOW_MESSAGES)
+
+    def user_entered(self, openid: str) -> None:
+        """`openid` opened the mini-program's customer-service chat: 2 messages within a minute."""
+        with self._lock:
+            self.entered_at[openid] = time.time()
+            self.left[openid] = max(self.left.get(openid, 0), ENTER_MESSAGES)
+
+    def revoke_tokens(self) -> None:
+        """Every token handed out so far is no longer the latest (40001 from now on), as after another fetch."""
+        with self._lock:
+            self._tokens = {}
 
     def app(self) -> Flask:
         app = Flask(__name__)
@@ -84,6 +105,10 @@ class WeChatApiStandIn:
         @app.get("/cgi-bin/menu/delete")
         def menu_delete():
             return self._answer("menu/delete", self._menu_delete, authorised=True)
+
+        @app.post("/cgi-bin/media/upload")
+        def media_upload():
+            return self._answer("media/upload", self._media_upload, authorised=True)
 
         @app.post("/cgi-bin/message/custom/send")
         def custom_send():
@@ -169,24 +194,49 @@ class WeChatApiStandIn:
             self.menu = None
         return _error(0, "ok")
 
+    def _media_upload(self) -> Response:
+        upload = request.files.get("media")
+        if request.args.get("type") != "image" or upload is None:
+            return _error(40004, "invalid media type")
+        media_id = secrets.token_urlsafe(32)
+        with self._lock:
+            self.media[media_id] = upload.read()
+        return _json({"type": "image", "media_id": media_id, "created_at": int(time.time())})
+
     def _custom_send(self) -> Response:
         if self.send_delay:
             time.sleep(self.send_delay)
         data = _body()
-        if not isinstance(data, dict) or data.get("msgtype") != "text" or not isinstance(data.get("text"), dict):
+        if not isinstance(data, dict) or not isinstance(data.get(data.get("msgtype") or "?"), dict):
             return _error(47001, "data format error")
-        openid, content = data.get("touser") or "", data["text"].get("content") or ""
+        openid, kind = data.get("touser") or "", data["msgtype"]
         if not openid:
             return _error(40003, "invalid openid")
-        if not content:
-            return _error(44002, "empty post data")
-        if len(content.encode("utf-8")) > CUSTOM_TEXT_BYTES:
-            return _error(45002, "content size out of limit")
-        last = self.last_message_at.get(openid)
-        if last is None or time.time() - last > WINDOW_SECONDS:
-            return _error(45015, "response out of time limit or subscription is canceled")
+        if kind == "text":
+            content = data["text"].get("content") or ""
+            if not content:
+                return _error(44002, "empty post data")
+            if len(content.encode("utf-8")) > CUSTOM_TEXT_BYTES:
+                return _error(45002, "content size out of limit")
+        elif kind == "miniprogrampage":
+            card = data["miniprogrampage"]
+            if not (card.get("title") and card.get("pagepath")) or card.get("thumb_media_id") not in self.media:
+                return _error(40007, "invalid media_id")
+        else:
+            return _error(40008, "invalid message type")
         with self._lock:
-            self.sent.append((openid, content))
+            now, last, entered = time.time(), self.last_message_at.get(openid), self.entered_at.get(openid)
+            if not (last is not None and now - last <= WINDOW_SECONDS) and not (
+                entered is not None and now - entered <= ENTER_SECONDS
+            ):
+                return _error(45015, "response out of time limit or subscription is canceled")
+            if self.left.get(openid, WINDOW_MESSAGES) <= 0:
+                return _error(45047, "out of response count limit")
+            self.left[openid] = self.left.get(openid, WINDOW_MESSAGES) - 1
+            if kind == "text":
+                self.sent.append((openid, content))
+            else:
+                self.cards.append((openid, card))
         return _error(0, "ok")
 
 

@@ -1,8 +1,13 @@
-"""WeChat's own side of the protocol, for `flask wechat send` and the tests: build, sign, encrypt; open the reply."""
+"""WeChat's own side of the protocol, for `flask wechat send` and the tests: build, sign, encrypt; open the reply.
+
+The official account's pushes are XML; a mini-program's customer-service pushes are XML or JSON (its console's
+数据格式), signed and encrypted the same way.
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import struct
 import time
@@ -13,7 +18,7 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
-from .wechat import signature_of
+from .wechat_push import signature_of
 from .wechat_xml import cdata
 
 #: plain: 明文模式; compat: 兼容模式 (plaintext and Encrypt side by side); aes: 安全模式.
@@ -47,6 +52,7 @@ class Delivery:
     body: bytes
     user: str
     mode: str
+    data_format: str = "xml"
 
 
 @dataclass(frozen=True)
@@ -67,32 +73,75 @@ class ReplyError(Exception):
     """A reply WeChat would not show: not XML, badly signed, for another AppID or user, or too long."""
 
 
-def message_xml(account: Account, user: str, msg_type: str, fields: dict[str, str], msg_id: int | None = None) -> str:
-    """A message (with a MsgId) or an event (MsgType "event", no MsgId) as WeChat posts it."""
+def message_fields(
+    account: Account, user: str, msg_type: str, fields: dict[str, str], msg_id: int | None = None
+) -> dict[str, str]:
+    """A message (with a MsgId) or an event (MsgType "event", no MsgId) as WeChat posts it, field by field."""
     elements = {"ToUserName": account.original_id, "FromUserName": user, "CreateTime": str(int(time.time()))}
     elements |= {"MsgType": msg_type, **fields}
     if msg_type != "event":
         elements["MsgId"] = str(msg_id if msg_id is not None else secrets.randbits(63))
+    return elements
+
+
+def message_xml(account: Account, user: str, msg_type: str, fields: dict[str, str], msg_id: int | None = None) -> str:
+    """A message or event as WeChat posts it in XML."""
+    return render(message_fields(account, user, msg_type, fields, msg_id), "xml")
+
+
+def render(elements: dict[str, str], data_format: str) -> str:
+    """Fields as WeChat writes them: XML with CDATA, or JSON with CreateTime and MsgId as numbers."""
+    if data_format == "json":
+        return json.dumps({k: int(v) if k in _NUMERIC and v.isdigit() else v for k, v in elements.items()})
     body = "".join(f"<{k}>{v if k in _NUMERIC else cdata(v)}</{k}>" for k, v in elements.items())
     return f"<xml>{body}</xml>"
 
 
-def deliver(account: Account, user: str, xml: str, mode: str, timestamp: int | None = None) -> Delivery:
-    """Sign `xml` and, in compatible and safe mode, encrypt it, exactly as WeChat posts to the server."""
+def deliver(
+    account: Account, user: str, text: str, mode: str, timestamp: int | None = None, data_format: str = "xml"
+) -> Delivery:
+    """Sign `text` (the message, XML or JSON) and, in compatible and safe mode, encrypt it, as WeChat posts it."""
     stamp, nonce = str(timestamp if timestamp is not None else int(time.time())), str(secrets.randbelow(10**10))
     query = {"signature": signature_of(account.token, stamp, nonce), "timestamp": stamp, "nonce": nonce, "openid": user}
     if mode == "plain":
-        return Delivery(query, xml.encode("utf-8"), user, mode)
+        return Delivery(query, text.encode("utf-8"), user, mode, data_format)
     crypto = WeChatCrypto(account.token, account.aes_key, account.app_id)
-    envelope = xmltodict.parse(crypto.encrypt_message(xml, nonce, stamp))["xml"]
+    envelope = xmltodict.parse(crypto.encrypt_message(text, nonce, stamp))["xml"]
     query |= {"encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}
-    encrypt = f"<Encrypt>{cdata(envelope['Encrypt'])}</Encrypt>"
-    if mode == "compat":
-        end = xml.rindex("</xml>")
-        body = xml[:end] + encrypt + xml[end:]
+    if data_format == "json":
+        outer = json.loads(text) if mode == "compat" else {"ToUserName": account.original_id}
+        body = json.dumps(outer | {"Encrypt": envelope["Encrypt"]})
+    elif mode == "compat":
+        end = text.rindex("</xml>")
+        body = text[:end] + f"<Encrypt>{cdata(envelope['Encrypt'])}</Encrypt>" + text[end:]
     else:
+        encrypt = f"<Encrypt>{cdata(envelope['Encrypt'])}</Encrypt>"
         body = f"<xml><ToUserName>{cdata(account.original_id)}</ToUserName>{encrypt}</xml>"
-    return Delivery(query, body.encode("utf-8"), user, mode)
+    return Delivery(query, body.encode("utf-8"), user, mode, data_format)
+
+
+def open_kf_reply(account: Account, delivery: Delivery, body: bytes) -> PassiveReply:
+    """A mini-program's answer to a customer-service push: `success`, or a transfer to its staff in the push's
+    format (encrypted in safe mode); anything else is a ReplyError, as answers must go through the send API."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReplyError("the reply is not UTF-8") from None
+    if text.strip() in ("", "success"):
+        return PassiveReply(None)
+    fields = _parse_json(text) if delivery.data_format == "json" else _parse(text)
+    if "Encrypt" in fields:
+        if delivery.mode == "plain":
+            raise ReplyError("an encrypted reply to a plaintext message")
+        text = _decrypt(account, {k: str(v) for k, v in fields.items()})
+        fields = _parse_json(text) if delivery.data_format == "json" else _parse(text)
+    elif delivery.mode == "aes":
+        raise ReplyError("a plaintext reply in safe mode")
+    if fields.get("ToUserName") != delivery.user or fields.get("FromUserName") != account.original_id:
+        raise ReplyError("the reply's ToUserName/FromUserName do not answer the message")
+    if fields.get("MsgType") != TRANSFER:
+        raise ReplyError(f"a mini-program may only reply success or {TRANSFER}, got {fields.get('MsgType')!r}")
+    return PassiveReply(None, text, fields)
 
 
 def open_reply(account: Account, delivery: Delivery, body: bytes) -> PassiveReply:
@@ -136,6 +185,16 @@ def _decrypt(account: Account, envelope: dict) -> str:
         raise ReplyError(f"the reply does not decrypt for this account ({type(exc).__name__})") from None
     except (ValueError, IndexError, struct.error) as exc:
         raise ReplyError(f"the reply does not decrypt ({type(exc).__name__})") from None
+
+
+def _parse_json(text: str) -> dict:
+    try:
+        fields = json.loads(text)
+    except ValueError as exc:
+        raise ReplyError(f"the reply is not JSON ({exc})") from None
+    if not isinstance(fields, dict):
+        raise ReplyError("the reply is not a JSON object")
+    return fields
 
 
 def _parse(text: str) -> dict:

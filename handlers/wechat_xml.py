@@ -64,7 +64,11 @@ def field(fields: dict, name: str, default: str | None = None) -> str:
 
 def read_message(body: bytes | str) -> dict:
     """A message or event with the fields every reply needs, checked to be plain text."""
-    message = parse(body)
+    return checked(parse(body))
+
+
+def checked(message: dict) -> dict:
+    """`message` if the fields every reply needs are there as plain text (XML or JSON alike)."""
     for name in ("ToUserName", "FromUserName", "CreateTime", "MsgType"):
         field(message, name)
     return message
@@ -76,7 +80,7 @@ def to_incoming(message: dict) -> Incoming:
     msg_type = field(message, "MsgType").lower()
     if msg_type == "event":
         kind, text = _event(field(message, "Event", "").lower(), field(message, "EventKey", ""))
-        return Incoming("wechat", user, kind=kind, text=text, message_id=_event_id(message))
+        return Incoming("wechat", user, kind=kind, text=text, message_id=event_id(message))
     message_id = field(message, "MsgId", "") or None
     if msg_type == "text":
         return Incoming("wechat", user, kind="text", text=field(message, "Content", ""), message_id=message_id)
@@ -96,7 +100,7 @@ def _event(event: str, key: str) -> tuple[str, str]:
     return "event", event
 
 
-def _event_id(message: dict) -> str:
+def event_id(message: dict) -> str:
     """Events have no MsgId; WeChat's retries repeat sender, CreateTime, Event and EventKey."""
     # Hashed: the bot stores delivery keys, and an openid must not reach the database.
     parts = [field(message, name, "") for name in ("FromUserName", "CreateTime", "Event", "EventKey")]

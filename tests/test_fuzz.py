@@ -12,10 +12,20 @@ import urllib.parse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wechat_user import AES_KEY, APP_ID, TOKEN, WeChatUser, wechat_config
+from wechat_user import (
+    AES_KEY,
+    APP_ID,
+    MP_AES_KEY,
+    MP_APP_ID,
+    MP_TOKEN,
+    TOKEN,
+    WeChatUser,
+    miniprogram_config,
+    wechat_config,
+)
 
 from app import create_app
-from handlers.wechat_platform import Account, message_xml
+from handlers.wechat_platform import Account, deliver, message_fields, message_xml, render
 
 ACCOUNT = Account(TOKEN, AES_KEY, APP_ID)
 
@@ -25,11 +35,18 @@ fuzz_settings = settings(suppress_health_check=[HealthCheck.too_slow, HealthChec
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory):
-    """The default WeChat safe mode, no rate limits (a 429 would hide the handlers), CORS for one origin."""
+    """The default WeChat safe mode (also the mini-program's chat), no rate limits (a 429 would hide the handlers),
+    CORS for one origin."""
     folder = tmp_path_factory.mktemp("fuzz")
     return create_app(
         wechat_config(
-            folder / "bot.sqlite", API_RATE_LIMIT_PER_IP=0, API_RATE_LIMIT_PER_SESSION=0, API_CORS_ORIGINS="https://a.b"
+            folder / "bot.sqlite",
+            API_RATE_LIMIT_PER_IP=0,
+            API_RATE_LIMIT_PER_SESSION=0,
+            API_CORS_ORIGINS="https://a.b",
+            MINIPROGRAM_PUSH_TOKEN=MP_TOKEN,
+            MINIPROGRAM_PUSH_AES_KEY=MP_AES_KEY,
+            MINIPROGRAM_APP_ID=MP_APP_ID,
         )
     )
 
@@ -73,6 +90,7 @@ PATHS = (
             "/api/v1/login",
             "/api/v1/",
             "/wechat",
+            "/wechat/miniprogram",
         ]
     )
     | st.builds(lambda p: "/" + urllib.parse.quote(p, safe="/%"), st.text(max_size=30))
@@ -162,4 +180,52 @@ def test_any_correctly_signed_wechat_body_is_a_reply_or_a_4xx(plaintext_app, xml
         mode = "aes"  # compatible mode puts Encrypt inside the plaintext <xml>: there must be one
     user = WeChatUser(plaintext_app.test_client(), "o_fuzz")
     response = user.post(user.delivery(xml, mode))
+    assert response.status_code in (200, 400, 413), (response.status_code, response.data[:200])
+
+
+@pytest.fixture(scope="module")
+def miniprogram_app(tmp_path_factory):
+    """The mini-program's chat, plaintext allowed; no send API (answers are recorded as failed, at once)."""
+    database = tmp_path_factory.mktemp("fuzzmp") / "bot.sqlite"
+    config = miniprogram_config(database, "http://127.0.0.1:9", MINIPROGRAM_PUSH_ALLOW_PLAINTEXT=True)
+    return create_app(config | {"MINIPROGRAM_SECRET": ""})
+
+
+MP_ACCOUNT = Account(MP_TOKEN, MP_AES_KEY, MP_APP_ID)
+
+
+def is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+MP_FIELDS = ["Content", "MsgType", "Event", "SessionFrom", "MsgId", "CreateTime", "FromUserName", "ToUserName"]
+MP_JSON_BODIES = st.one_of(
+    JSON_VALUES.map(json.dumps),
+    st.dictionaries(st.sampled_from(MP_FIELDS) | ANY_TEXT, JSON_VALUES, max_size=6).map(json.dumps),
+    st.builds(
+        lambda kind, fields: render(message_fields(MP_ACCOUNT, "o_fuzz", kind, fields), "json"),
+        st.sampled_from(["text", "image", "miniprogrampage", "event", "unknown"]),
+        st.dictionaries(st.sampled_from(MP_FIELDS[:6]), XML_TEXT, max_size=4),
+    ),
+    DEEP,
+)
+
+
+@fuzz_settings
+@given(
+    body=st.tuples(st.just("json"), MP_JSON_BODIES) | st.tuples(st.just("xml"), XML_BODIES),
+    mode=st.sampled_from(["plain", "aes", "compat"]),
+)
+def test_any_correctly_signed_miniprogram_push_is_success_a_transfer_or_a_4xx(miniprogram_app, body, mode):
+    """The mini-program's chat in either format: WeChat's signature and encryption right, the inside arbitrary."""
+    data_format, text = body
+    if mode == "compat" and not (is_json_object(text) if data_format == "json" else "</xml>" in text):
+        mode = "aes"  # compatible mode puts Encrypt beside the plaintext fields: there must be some
+    delivery = deliver(MP_ACCOUNT, "o_fuzz", text, mode, data_format=data_format)
+    response = miniprogram_app.test_client().post(
+        "/wechat/miniprogram", query_string=delivery.query, data=delivery.body, content_type="application/json"
+    )
     assert response.status_code in (200, 400, 413), (response.status_code, response.data[:200])

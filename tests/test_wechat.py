@@ -31,8 +31,8 @@ import bot.knowledge as knowledge
 from app import create_app
 from bot.privacy import user_hash
 from bot.storage import open_db
-from handlers.wechat import signature_of
 from handlers.wechat_platform import MODES, Account, Delivery, deliver, message_xml, open_reply
+from handlers.wechat_push import signature_of
 
 QUESTION, ANSWER = "家庭共济怎么开通", "国家医保服务平台"  # gongji-open-online's answer names the national app
 SECRET = "我的身份证号是110101199003071234"  # must never reach the log

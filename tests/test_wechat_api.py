@@ -4,8 +4,9 @@ import threading
 
 import pytest
 
+from bot.delivery import SendRefused
 from bot.storage import open_db
-from handlers.wechat_api import ApiError, WeChatApi, call
+from handlers.wechat_api import ApiError, WeChatApi, call, customer_service
 from handlers.wechat_api_standin import WeChatApiStandIn
 
 APP_ID, SECRET = "wx2c2769f8efd9abc2", "test-app-secret"
@@ -164,3 +165,41 @@ def test_an_unreachable_server_is_an_api_error_without_a_code(database):
     with pytest.raises(ApiError) as failed:
         call(worker("http://127.0.0.1:9", database).menu.get)
     assert failed.value.code is None
+
+
+def test_the_official_account_and_the_mini_program_keep_their_own_tokens(standin, base, database):
+    mini = WeChatApiStandIn("wxminiprogram0001", "mini-secret")
+    with mini.serve() as mini_base:
+        official = worker(base, database)
+        program = WeChatApi("wxminiprogram0001", "mini-secret", mini_base, Connections(database), prefix="miniprogram")
+        official.menu.delete()
+        program.menu.delete()
+        mini.expire_tokens()
+        program.menu.delete()  # the mini-program fetches a new token of its own …
+        official.menu.delete()  # … and the official account's still works
+    assert (standin.token_fetches, mini.token_fetches) == (1, 2)
+    keys = {row[0] for row in open_db(database).execute("SELECT key FROM shared_values")}
+    assert {f"wechat:{APP_ID}_access_token", "miniprogram:wxminiprogram0001_access_token"} <= keys
+
+
+def test_the_standin_allows_5_messages_after_a_users_message_and_2_after_they_open_the_chat(standin, base, database):
+    send = customer_service(worker(base, database))
+    with pytest.raises(SendRefused) as never_wrote:
+        send("o_quiet", "你好")
+    assert never_wrote.value.code == 45015
+    standin.user_wrote("o_writer")
+    for n in range(5):
+        send("o_writer", f"第{n}条")
+    with pytest.raises(SendRefused) as sixth:
+        send("o_writer", "第6条")
+    assert sixth.value.code == 45047
+    standin.user_entered("o_visitor")
+    send("o_visitor", "1")
+    send("o_visitor", "2")
+    with pytest.raises(SendRefused) as third:
+        send("o_visitor", "3")
+    assert third.value.code == 45047
+    standin.user_wrote("o_late", seconds_ago=49 * 3600)
+    with pytest.raises(SendRefused) as late:
+        send("o_late", "你好")
+    assert late.value.code == 45015

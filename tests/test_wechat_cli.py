@@ -91,3 +91,36 @@ def test_text_or_an_event_is_required(served):
     app, url = served
     assert send(app, "--url", url).exit_code == 2
     assert send(app, "--event", "click", "--url", url).exit_code == 2
+
+
+@pytest.mark.parametrize("data_format", ["json", "xml"])
+def test_send_to_the_miniprogram_chat_shows_the_answer_sent_through_the_api(tmp_path, data_format):
+    app = create_app(wechat_config(tmp_path / "bot.sqlite"))
+    args = ["wechat", "send", "家庭共济怎么开通", "--channel", "miniprogram", "--format", data_format]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    passive, _, sent = result.output.partition("customer-service message to o_local_tester after")
+    assert "server answered “success”" in passive and "国家医保服务平台" in sent
+
+
+def test_send_to_the_miniprogram_chat_shows_the_greeting_and_a_transfer(tmp_path):
+    app = create_app(wechat_config(tmp_path / "bot.sqlite", MINIPROGRAM_KF_TRANSFER=True))
+    greeting = app.test_cli_runner().invoke(args=["wechat", "send", "--event", "enter", "--channel", "miniprogram"])
+    assert greeting.exit_code == 0 and "回复数字" in greeting.output
+    transfer = app.test_cli_runner().invoke(args=["wechat", "send", "人工", "--channel", "miniprogram"])
+    assert transfer.exit_code == 0 and "transfer_customer_service" in transfer.output
+
+
+def test_send_to_a_running_miniprogram_endpoint_prints_its_success(served, monkeypatch):
+    app, url = served
+    monkeypatch.setitem(app.config, "MINIPROGRAM_PUSH_TOKEN", "mp-token")
+    result = send(app, "你好", "--channel", "miniprogram", "--format", "json", "--url", url + "/miniprogram")
+    assert result.exit_code == 0, result.output
+    assert "server answered “success”" in result.output and "customer-service API" in result.output
+
+
+def test_json_and_enter_are_for_the_miniprogram_only(served):
+    app, url = served
+    assert send(app, "你好", "--format", "json", "--url", url).exit_code == 2
+    assert send(app, "--event", "enter", "--url", url).exit_code == 2
+    assert send(app, "--event", "click", "--key", "K", "--channel", "miniprogram").exit_code == 2

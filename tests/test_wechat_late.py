@@ -10,7 +10,7 @@ import time
 from concurrent.futures import Future
 
 import pytest
-from wechat_user import APP_ID, WeChatUser, wechat_config
+from wechat_user import APP_ID, SlowBot, WeChatUser, eventually, wechat_config
 
 import bot.delivery
 from app import create_app
@@ -46,17 +46,6 @@ def user(late_app, standin, request):
     return follower
 
 
-class SlowBot:
-    """The real bot, each turn held back until `gate` opens (or for `delay` seconds), as a very slow turn."""
-
-    def __init__(self, bot, delay: float = 10.0):
-        self.bot, self.delay, self.gate = bot, delay, threading.Event()
-
-    def respond(self, incoming):
-        self.gate.wait(self.delay)
-        return self.bot.respond(incoming)
-
-
 @pytest.fixture
 def slow(late_app, monkeypatch):
     """Turns wait for `slow.gate`; requests give up after 0.3 s instead of 4.5 (one test keeps WeChat's timing)."""
@@ -78,14 +67,6 @@ def record_of(app, user) -> dict | None:
     rows = list(db.query("SELECT * FROM late_replies WHERE user_hash = ?", [who]))
     assert len(rows) <= 1
     return rows[0] if rows else None
-
-
-def eventually(check, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-    return found
 
 
 def test_a_slow_turn_is_answered_success_within_5_s_and_delivered_once(late_app, standin, user, monkeypatch):

@@ -7,8 +7,8 @@ import xmltodict
 from wechat_user import AES_KEY, APP_ID, SAMPLE_ENCRYPT, SAMPLE_QUERY, TOKEN
 from wechatpy.crypto import WeChatCrypto
 
-from handlers.wechat import signature_of
 from handlers.wechat_platform import Account, ReplyError, deliver, message_xml, open_reply
+from handlers.wechat_push import signature_of
 from handlers.wechat_xml import cdata
 
 ACCOUNT = Account(TOKEN, AES_KEY, APP_ID)

@@ -1,8 +1,22 @@
-"""WeChatUser: flaskr's AuthActions for WeChat, a follower whose messages WeChat's server signs and encrypts."""
+"""WeChatUser: flaskr's AuthActions for WeChat, a follower whose messages WeChat's server signs and encrypts;
+MiniProgramUser: the same for a mini-program's customer-service chat."""
 
 from __future__ import annotations
 
-from handlers.wechat_platform import Account, Delivery, PassiveReply, deliver, message_xml, open_reply
+import threading
+import time
+
+from handlers.wechat_platform import (
+    Account,
+    Delivery,
+    PassiveReply,
+    deliver,
+    message_fields,
+    message_xml,
+    open_kf_reply,
+    open_reply,
+    render,
+)
 
 #: Tencent's own sample account (NOTES.md); its 2014 sample message decrypts with these.
 TOKEN = "spamtest"
@@ -76,3 +90,97 @@ class WeChatUser:
             "/wechat", query_string=delivery.query, data=delivery.body, content_type="text/xml"
         )
         return self.response
+
+
+#: The mini-program's console settings in the tests (消息推送配置) and its own AppID and AppSecret.
+MP_TOKEN = "miniprogramtoken"
+MP_AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"
+MP_APP_ID, MP_SECRET = "wxminiprogram0001", "miniprogram-test-secret"
+
+
+def miniprogram_config(database, api_base: str, **overrides) -> dict:
+    """create_app settings for a test app whose mini-program chat MiniProgramUser can talk to."""
+    return wechat_config(
+        database,
+        MINIPROGRAM_PUSH_TOKEN=MP_TOKEN,
+        MINIPROGRAM_PUSH_AES_KEY=MP_AES_KEY,
+        MINIPROGRAM_APP_ID=MP_APP_ID,
+        MINIPROGRAM_SECRET=MP_SECRET,
+        WECHAT_API_BASE=api_base,
+        **overrides,
+    )
+
+
+class MiniProgramUser:
+    """A user of the mini-program's customer-service chat: WeChat pushes their messages (XML or JSON) to the
+    server and, as the send API's stand-in, receives what the server sends them."""
+
+    def __init__(self, client, standin, openid: str, data_format: str = "json"):
+        self.client, self.standin, self.openid, self.data_format = client, standin, openid, data_format
+        config = client.application.config
+        self.account = Account(
+            config["MINIPROGRAM_PUSH_TOKEN"], config["MINIPROGRAM_PUSH_AES_KEY"], config["MINIPROGRAM_APP_ID"]
+        )
+        self.response = None
+        client.application.extensions["knowledge"].current()
+
+    def send(self, text: str, mode: str = "aes", msg_id: int | None = None) -> PassiveReply:
+        """A text message; the user wrote, so WeChat allows 5 customer-service messages for 48 hours."""
+        return self.message("text", {"Content": text}, mode, msg_id)
+
+    def enter(self, mode: str = "aes", session_from: str = "") -> PassiveReply:
+        """The user opened the chat with the mini-program's contact button."""
+        self.standin.user_entered(self.openid)
+        fields = {"Event": "user_enter_tempsession", "SessionFrom": session_from}
+        return self.post_checked(self.delivery(message_fields(self.account, self.openid, "event", fields), mode))
+
+    def message(self, msg_type: str, fields: dict[str, str], mode: str = "aes", msg_id: int | None = None):
+        self.standin.user_wrote(self.openid)
+        elements = message_fields(self.account, self.openid, msg_type, fields, msg_id)
+        return self.post_checked(self.delivery(elements, mode))
+
+    def delivery(self, elements: dict, mode: str = "aes", timestamp: int | None = None) -> Delivery:
+        text = render(elements, self.data_format)
+        return deliver(self.account, self.openid, text, mode, timestamp, self.data_format)
+
+    def post_checked(self, delivery: Delivery) -> PassiveReply:
+        response = self.post(delivery)
+        assert response.status_code == 200, (response.status_code, response.data[:200])
+        return open_kf_reply(self.account, delivery, response.data)
+
+    def post(self, delivery: Delivery):
+        content_type = "application/json" if delivery.data_format == "json" else "text/xml"
+        self.response = self.client.post(
+            "/wechat/miniprogram", query_string=delivery.query, data=delivery.body, content_type=content_type
+        )
+        return self.response
+
+    def received(self) -> list[str]:
+        """The texts sent to this user through the customer-service API so far."""
+        return [text for openid, text in self.standin.sent if openid == self.openid]
+
+    def cards(self) -> list[dict]:
+        return [card for openid, card in self.standin.cards if openid == self.openid]
+
+
+class SlowBot:
+    """The real bot, each turn held back until `gate` opens (or for `delay` seconds), as a very slow turn."""
+
+    def __init__(self, bot, delay: float = 10.0):
+        self.bot, self.delay, self.gate = bot, delay, threading.Event()
+
+    def respond(self, incoming):
+        self.gate.wait(self.delay)
+        return self.bot.respond(incoming)
+
+    def __getattr__(self, name: str):
+        return getattr(self.bot, name)  # replay checks and the rest, as the bot does them
+
+
+def eventually(check, seconds: float = 15.0):
+    """`check()`'s first true result, tried until `seconds` have passed (replies sent in the background)."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+    return found

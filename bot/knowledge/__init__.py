@@ -64,7 +64,9 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
         "feedback_nothing": (),
         "feedback_prompt": (),
         "greeting": ("popular",),
+        "chat_greeting": ("popular",),
         "media_unsupported": ("popular",),
+        "faq_card_title": (),
         "voice_unrecognized": (),
         "error": (),
     }.items()

@@ -93,7 +93,7 @@ def recent(db: Database, limit: int = 50) -> list[dict]:
     """The latest late replies with their outcome, newest first (for `flask wechat late`)."""
     return list(
         db.query(
-            "SELECT at, state, pages, attempts, error_code, error, user_hash, text FROM late_replies "
+            "SELECT at, channel, state, pages, attempts, error_code, error, user_hash, text FROM late_replies "
             "ORDER BY at DESC, rowid DESC LIMIT ?",
             [limit],
         )
