@@ -60,8 +60,9 @@ def on_starting(server):
         app = create_app(warm=False)  # trained below, in this thread
     except (ConfigError, ValueError) as error:
         sys.exit(f"faqbot cannot start: {error}")
-    if not prepare_database(app.config["DATABASE"]):
-        sys.exit(f"faqbot cannot start: the database {app.config['DATABASE']} cannot be opened (reason above)")
+    if not prepare_database(app.config["DATABASE"], app.config["DATABASE_URL"]):
+        where = "DATABASE_URL" if app.config["DATABASE_URL"] else app.config["DATABASE"]
+        sys.exit(f"faqbot cannot start: the database {where} cannot be opened (reason above)")
     try:  # in this thread, so nothing is half-trained or holds a lock when the workers are forked
         app.extensions["knowledge"].current()
     except Exception as error:  # a broken base: each worker logs it too, and serves the error reply

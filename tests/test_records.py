@@ -49,6 +49,7 @@ def test_migrations_are_recorded_and_safe_to_apply_again(tmp_path):
         "create_signed_requests",
         "create_shared_values",
         "create_late_replies",
+        "add_record_keys",
     ]
 
 

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from bot.storage import open_db
+from bot.storage.shared import SqlValues
 from handlers.wechat_api import ApiError, WeChatApi, call
 from handlers.wechat_api_standin import WeChatApiStandIn
 
@@ -48,7 +49,7 @@ def worker(base, database, secret=SECRET) -> WeChatApi:
 
     Workers coordinate through SQLite alone (no lock in memory), so threads stand for processes and hosts.
     """
-    return WeChatApi(APP_ID, secret, base, Connections(database))
+    return WeChatApi(APP_ID, secret, base, SqlValues(Connections(database)))
 
 
 def in_parallel(action, count=WORKERS) -> list:
