@@ -71,6 +71,13 @@ class Bot:
         self._drained_at = 0.0
         self._created = False
 
+    def close(self) -> None:
+        """Close the PostgreSQL pool and the Redis connections (SQLite connections close with their threads)."""
+        if self.pg is not None:
+            self.pg.close()
+        if self.shared is not None:
+            self.shared.redis.close()
+
     @property
     def records_db(self):
         """Where the records go: PostgreSQL when configured, else this thread's SQLite connection."""

@@ -88,6 +88,9 @@ class Result:
     def fetchall(self) -> list:
         return list(self._rows)
 
+    def __iter__(self):
+        return iter(self._rows)
+
 
 class PgDatabase:
     """A pool of connections to one PostgreSQL database, shared by the threads of a process."""

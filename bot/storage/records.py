@@ -138,8 +138,8 @@ def count_request(db, key: str, limit: int, window: float) -> float:
     with transaction(db):
         db.execute(
             "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) "
-            "ON CONFLICT(key) DO UPDATE SET hits = CASE WHEN window_start = excluded.window_start "
-            "THEN hits + 1 ELSE 1 END, window_start = excluded.window_start",
+            "ON CONFLICT(key) DO UPDATE SET hits = CASE WHEN rate_limits.window_start = excluded.window_start "
+            "THEN rate_limits.hits + 1 ELSE 1 END, window_start = excluded.window_start",
             [key, start],
         )
         hits = db.execute("SELECT hits FROM rate_limits WHERE key = ?", [key]).fetchone()[0]

@@ -28,7 +28,7 @@ _COMMIT = """
 local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if version ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 's', ARGV[2], 'v', version + 1)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) end
 for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
 return 1
@@ -54,7 +54,7 @@ class RedisState:
 
     def __init__(self, url: str, prefix: str = "faqbot:", session_ttl: float = 1800):
         self.prefix = prefix
-        self.session_ttl = max(int(session_ttl), 1)
+        self.session_ttl_ms = max(int(session_ttl * 1000), 1)
         self.redis = redis.Redis.from_url(
             url,
             socket_timeout=SOCKET_TIMEOUT_SECONDS,
@@ -102,7 +102,7 @@ class RedisState:
         """Save the state, the reply and the queued rows at once; False if the user's state moved meanwhile."""
         keys = [f"{self.prefix}s:{session_key}", f"{self.prefix}r:{delivery_key}", self.outbox]
         text = json.dumps(reply, ensure_ascii=False) if delivery_key and reply is not None else ""
-        args = [version, state, self.session_ttl, text, REPLY_SECONDS, *(row_to_text(row) for row in rows)]
+        args = [version, state, self.session_ttl_ms, text, REPLY_SECONDS, *(row_to_text(row) for row in rows)]
         return self._call(self._commit, keys, args) == 1
 
     # The record rows waiting for the record database
