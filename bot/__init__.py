@@ -124,6 +124,7 @@ class Bot:
         With Redis, only Redis counts: while PostgreSQL is away the records wait in Redis and every host answers.
         """
         if self.shared is not None:
+            self._drain_now_and_then()  # load balancers ask often: queued records move even without traffic
             return self.shared.problem()
         if self.pg is not None:
             try:

@@ -66,16 +66,23 @@ class LateReplies:
         """A request for a message that was late before waits until `until`: its own reply may carry the answer."""
         if not incoming.message_id:
             return
-        with self._database() as db:
-            if late_replies.state_of(db, delivery_key(incoming)) == "pending":
-                late_replies.wait_here(db, delivery_key(incoming), until)
+        try:
+            with self._database() as db:
+                if late_replies.state_of(db, delivery_key(incoming)) == "pending":
+                    late_replies.wait_here(db, delivery_key(incoming), until)
+        except StorageError as exc:  # the records database is away: the turn itself can still be answered
+            log.warning("late_reply_check_skipped: %s", exc)
 
     def may_reply(self, incoming: Incoming) -> bool:
         """True if this request's reply may carry the answer: it was not, and now will not be, sent another way."""
         if not incoming.message_id:
             return True
-        with self._database() as db:
-            return late_replies.claim_passive(db, delivery_key(incoming))
+        try:
+            with self._database() as db:
+                return late_replies.claim_passive(db, delivery_key(incoming))
+        except StorageError as exc:  # answering now beats the small chance that a late sender also sends it
+            log.warning("late_reply_check_skipped: %s", exc)
+            return True
 
     def hand_over(self, incoming: Incoming, turn: Future) -> None:
         """The request stops waiting for `turn`; its reply is sent when it ends, unless a retry carries it first."""

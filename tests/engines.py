@@ -7,9 +7,14 @@ runs are skipped with the reason, unless FAQBOT_TEST_ENGINES_REQUIRED is set (CI
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
@@ -19,6 +24,7 @@ import redis
 from bot import Bot
 from bot.storage.postgres import PgDatabase
 
+ROOT = Path(__file__).resolve().parent.parent
 SQLITE, SHARED = "sqlite", "redis+postgres"
 ENGINES = (SQLITE, SHARED)
 
@@ -92,3 +98,45 @@ def bot_on(settings: dict, knowledge, salt: str = "test-salt", **options) -> Bot
 def rows(bot: Bot, table: str) -> list[dict]:
     """Every row of a record table, oldest first, from whichever database holds the records."""
     return list(bot.records_db.query(f"SELECT * FROM {table} ORDER BY id"))
+
+
+class Servers:
+    """A private Redis and PostgreSQL (`.ci/engines`) that a fault test may stop and start again."""
+
+    def __init__(self):
+        if not shutil.which("redis-server") or not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+            reason = "redis-server or PostgreSQL not installed (apt-get install redis-server postgresql)"
+            if os.environ.get("FAQBOT_TEST_ENGINES_REQUIRED"):
+                pytest.fail(reason, pytrace=False)
+            pytest.skip(reason)
+        self.folder = Path(tempfile.mkdtemp(prefix="faqbot-servers-"))
+        self.folder.chmod(0o755)  # PostgreSQL runs as its own user when we are root
+        exports = self._engines("up")
+        found = dict(re.findall(r"export (\w+)=(\S+)", exports))
+        self.redis_url, self.database_url = found["FAQBOT_TEST_REDIS_URL"], found["FAQBOT_TEST_DATABASE_URL"]
+
+    def _engines(self, *arguments: str) -> str:
+        done = subprocess.run(
+            [str(ROOT / ".ci" / "engines"), str(self.folder / "s"), *arguments], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def stop(self, which: str) -> None:
+        self._engines("down", which)
+
+    def start(self, which: str) -> None:
+        self._engines("up", which)
+
+    def settings(self) -> dict:
+        """Server settings (environment variables) for a host on these servers."""
+        return {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, "REDIS_PREFIX": "faults:"}
+
+    def sql(self, statement: str, parameters=()) -> list[tuple]:
+        with psycopg.connect(self.database_url, autocommit=True) as connection:
+            cursor = connection.execute(statement, parameters)
+            return cursor.fetchall() if cursor.description else []
+
+    def close(self) -> None:
+        self._engines("down")
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -7,6 +7,7 @@ sqlite-utils' do, so records, late replies and shared values run unchanged on ei
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,7 +17,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from . import StorageError
 
 #: How long a request waits for a pooled connection (PostgreSQL down: the pool keeps trying meanwhile).
-POOL_WAIT_SECONDS = 3.0
+POOL_WAIT_SECONDS = 1.0
+#: After PostgreSQL could not be reached, requests fail at once for this long instead of each waiting.
+DOWN_PAUSE_SECONDS = 1.0
 #: Connections one process keeps at most; gthread workers have 8 threads each.
 POOL_SIZE = 10
 #: Any number, the same in every process: the lock that lets one of them migrate at a time.
@@ -110,6 +113,7 @@ class PgDatabase:
         )
         self.pool.open(wait=False)
         self._local = threading.local()
+        self._down_until = 0.0
 
     def close(self) -> None:
         self.pool.close()
@@ -120,6 +124,8 @@ class PgDatabase:
         if getattr(self._local, "conn", None) is not None:
             yield self
             return
+        if time.monotonic() < self._down_until:
+            raise StorageError("PostgreSQL: unreachable a moment ago; trying again shortly")
         try:
             with self.pool.connection() as conn, conn.transaction():
                 self._local.conn = conn
@@ -127,9 +133,13 @@ class PgDatabase:
                     yield self
                 finally:
                     self._local.conn = None
+        except psycopg.OperationalError as exc:
+            self._down_until = time.monotonic() + DOWN_PAUSE_SECONDS
+            raise StorageError(f"PostgreSQL: {type(exc).__name__}: {_first_line(exc)}") from exc
         except psycopg.Error as exc:
             raise StorageError(f"PostgreSQL: {type(exc).__name__}: {_first_line(exc)}") from exc
         except PoolTimeout as exc:
+            self._down_until = time.monotonic() + DOWN_PAUSE_SECONDS
             raise StorageError(f"PostgreSQL: no connection within {POOL_WAIT_SECONDS:g} s") from exc
 
     @contextmanager
