@@ -63,6 +63,7 @@ def on_starting(server):
     if not prepare_database(app.config["DATABASE"], app.config["DATABASE_URL"]):
         where = "DATABASE_URL" if app.config["DATABASE_URL"] else app.config["DATABASE"]
         sys.exit(f"faqbot cannot start: the database {where} cannot be opened (reason above)")
+    app.extensions["bot"].close()  # no connection pool's thread may hold a lock when the workers are forked
     try:  # in this thread, so nothing is half-trained or holds a lock when the workers are forked
         app.extensions["knowledge"].current()
     except Exception as error:  # a broken base: each worker logs it too, and serves the error reply

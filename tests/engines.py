@@ -50,17 +50,21 @@ def with_schema(url: str, schema: str) -> str:
 
 
 @contextmanager
-def fresh_store() -> Iterator[dict]:
-    """create_app settings for an empty PostgreSQL schema and an unused Redis prefix; both removed afterwards."""
+def fresh_store(migrate: bool = True) -> Iterator[dict]:
+    """create_app settings for an empty PostgreSQL schema and an unused Redis prefix; both removed afterwards.
+
+    Migrated as gunicorn's master would before any worker starts, unless `migrate` is False.
+    """
     require()
     redis_url, database_url = urls()
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute(f"CREATE SCHEMA {schema}")
     try:
-        migrated = PgDatabase(with_schema(database_url, schema))
-        migrated.migrate()  # as gunicorn's master does before any worker starts
-        migrated.close()
+        if migrate:
+            migrated = PgDatabase(with_schema(database_url, schema))
+            migrated.migrate()
+            migrated.close()
         yield {"DATABASE_URL": with_schema(database_url, schema), "REDIS_URL": redis_url, "REDIS_PREFIX": f"{schema}:"}
     finally:
         with psycopg.connect(database_url, autocommit=True) as connection:

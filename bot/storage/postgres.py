@@ -18,6 +18,8 @@ from . import StorageError
 
 #: How long a request waits for a pooled connection (PostgreSQL down: the pool keeps trying meanwhile).
 POOL_WAIT_SECONDS = 1.0
+#: A pooled connection idle longer than this is checked before use, in seconds.
+IDLE_CHECK_SECONDS = 2.0
 #: After PostgreSQL could not be reached, requests fail at once for this long instead of each waiting.
 DOWN_PAUSE_SECONDS = 1.0
 #: Connections one process keeps at most; gthread workers have 8 threads each.
@@ -100,23 +102,58 @@ class PgDatabase:
 
     def __init__(self, url: str, pool_size: int = POOL_SIZE):
         self.url = url
-        self.pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=pool_size,
-            kwargs={"autocommit": True, "connect_timeout": 3},
-            check=ConnectionPool.check_connection,  # a server restart leaves dead connections in the pool
-            timeout=POOL_WAIT_SECONDS,
-            reconnect_timeout=0,  # keep trying for ever: PostgreSQL coming back must heal the service
-            open=False,
-            name="faqbot",
-        )
-        self.pool.open(wait=False)
+        self.pool_size = pool_size
+        self._pool: ConnectionPool | None = None
+        self._opening = threading.Lock()
+        self._used_at: dict[int, float] = {}
         self._local = threading.local()
         self._down_until = 0.0
 
+    @property
+    def pool(self) -> ConnectionPool:
+        """Opened at first use, in the process that uses it: gunicorn's master forks workers, never a pool's threads."""
+        if self._pool is None:
+            with self._opening:
+                if self._pool is None:
+                    self._pool = ConnectionPool(
+                        self.url,
+                        min_size=1,
+                        max_size=self.pool_size,
+                        kwargs={"autocommit": True, "connect_timeout": 3},
+                        check=self._check_if_idle,  # a server restart leaves dead connections in the pool
+                        timeout=POOL_WAIT_SECONDS,
+                        reconnect_timeout=0,  # a failed attempt is dropped at once; the next request tries anew
+                        open=True,
+                        name="faqbot",
+                    )
+        return self._pool
+
     def close(self) -> None:
-        self.pool.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection; psycopg's errors become StorageError, and an unreachable server pauses requests."""
+        if time.monotonic() < self._down_until:
+            raise StorageError("PostgreSQL: unreachable a moment ago; trying again shortly")
+        try:
+            with self.pool.connection() as conn:
+                try:
+                    yield conn
+                finally:
+                    self._used_at[id(conn)] = time.monotonic()
+        except psycopg.Error as exc:
+            raise StorageError(f"PostgreSQL: {type(exc).__name__}: {_first_line(exc)}") from exc
+        except PoolTimeout as exc:
+            self._down_until = time.monotonic() + DOWN_PAUSE_SECONDS
+            raise StorageError(f"PostgreSQL: no connection within {POOL_WAIT_SECONDS:g} s") from exc
+
+    def _check_if_idle(self, conn: psycopg.Connection) -> None:
+        """Check a connection that sat idle (a server restart may have cut it); a busy one was fine just now."""
+        if time.monotonic() - self._used_at.get(id(conn), 0.0) > IDLE_CHECK_SECONDS:
+            ConnectionPool.check_connection(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[PgDatabase]:
@@ -124,23 +161,12 @@ class PgDatabase:
         if getattr(self._local, "conn", None) is not None:
             yield self
             return
-        if time.monotonic() < self._down_until:
-            raise StorageError("PostgreSQL: unreachable a moment ago; trying again shortly")
-        try:
-            with self.pool.connection() as conn, conn.transaction():
-                self._local.conn = conn
-                try:
-                    yield self
-                finally:
-                    self._local.conn = None
-        except psycopg.OperationalError as exc:
-            self._down_until = time.monotonic() + DOWN_PAUSE_SECONDS
-            raise StorageError(f"PostgreSQL: {type(exc).__name__}: {_first_line(exc)}") from exc
-        except psycopg.Error as exc:
-            raise StorageError(f"PostgreSQL: {type(exc).__name__}: {_first_line(exc)}") from exc
-        except PoolTimeout as exc:
-            self._down_until = time.monotonic() + DOWN_PAUSE_SECONDS
-            raise StorageError(f"PostgreSQL: no connection within {POOL_WAIT_SECONDS:g} s") from exc
+        with self._connection() as conn, conn.transaction():
+            self._local.conn = conn
+            try:
+                yield self
+            finally:
+                self._local.conn = None
 
     @contextmanager
     def atomic(self) -> Iterator[PgDatabase]:
@@ -150,8 +176,12 @@ class PgDatabase:
                 yield self
 
     def execute(self, sql: str, parameters=()) -> Result:
-        with self.transaction():
-            return Result(self._local.conn.execute(_placeholders(sql), list(parameters)))
+        """Run one statement: in this thread's transaction, else on its own (autocommit, one round trip)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return Result(conn.execute(_placeholders(sql), list(parameters)))
+        with self._connection() as conn:
+            return Result(conn.execute(_placeholders(sql), list(parameters)))
 
     def executescript(self, sql: str) -> None:
         with self.transaction():

@@ -6,6 +6,8 @@ import json
 import time
 from datetime import UTC, datetime
 
+from sqlite_utils import Database
+
 from . import transaction
 
 
@@ -65,14 +67,21 @@ def feedback_row(*, channel: str, user_hash: str, faq_id: str, helpful: bool) ->
 
 def write_rows(db, rows: list[tuple[str, str | None, dict]]) -> None:
     """Insert (table, record_key, row) records in one transaction; a key already stored is left as it is."""
+    if len(rows) == 1 and not isinstance(db, Database):  # PostgreSQL: one statement is atomic, no BEGIN/COMMIT
+        _insert(db, *rows[0])
+        return
     with transaction(db):
-        for table, record_key, row in rows:
-            columns = RECORD_COLUMNS[table]
-            db.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}, record_key) "
-                f"VALUES ({', '.join('?' for _ in columns)}, ?) ON CONFLICT (record_key) DO NOTHING",
-                [*(row.get(column) for column in columns), record_key],
-            )
+        for row in rows:
+            _insert(db, *row)
+
+
+def _insert(db, table: str, record_key: str | None, row: dict) -> None:
+    columns = RECORD_COLUMNS[table]
+    db.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}, record_key) "
+        f"VALUES ({', '.join('?' for _ in columns)}, ?) ON CONFLICT (record_key) DO NOTHING",
+        [*(row.get(column) for column in columns), record_key],
+    )
 
 
 def record_feedback(db, *, channel: str, user_hash: str, faq_id: str, helpful: bool) -> None:
