@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sqlite-only", action="store_true", help="skip the Redis + PostgreSQL run")
     args = parser.parse_args()
-    questions = [item.q for item in read_labelled(ROOT / "tests" / "data" / "dev.jsonl")]
+    questions = [item.text for item in read_labelled(ROOT / "knowledge" / "labelled" / "dev.jsonl")]
     counter = itertools.count()
     servers_for_engines = None
     with tempfile.TemporaryDirectory() as tmp:

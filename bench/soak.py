@@ -55,7 +55,7 @@ def recorded(hosts: list[Gunicorn]) -> int:
 
 
 def soak(hosts: list[Gunicorn], args) -> None:
-    questions = [item.q for item in read_labelled(ROOT / "tests" / "data" / "dev.jsonl")]
+    questions = [item.text for item in read_labelled(ROOT / "knowledge" / "labelled" / "dev.jsonl")]
     chance = random.Random(7)
     plan = [
         (Message(9_000_000 + n, chance.choice(questions), f"o_soak_{chance.randrange(args.users)}"), chance.random())

@@ -22,6 +22,7 @@ from .session import SessionStore, State, state_from_json, state_to_json
 from .storage import BUSY_TIMEOUT_MS, StorageError, file_identity, open_db, records, transaction
 from .storage.postgres import PgDatabase
 from .storage.redis_state import RedisState, row_from_text, row_to_text
+from .storage.reload_signal import ReloadSignal
 from .storage.shared import SqlValues
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class Bot:
         self.pg = PgDatabase(database_url) if database_url else None
         self.shared = RedisState(redis_url, redis_prefix, session_ttl) if redis_url else None
         self.shared_values = self.shared if self.shared is not None else SqlValues(lambda: self.records_db)
+        self.reload_signal = ReloadSignal(self.shared_values)
         self._local = threading.local()
         self._conversations: dict[int, Conversation] = {}
         self._swept_at = 0.0
@@ -181,6 +183,10 @@ class Bot:
             log.error("message_failed: channel=%s key=%s user=%s reason=%s", incoming.channel, key, who, exc)
             raise
 
+    def announce_reload(self) -> None:
+        """The knowledge files were published here: every other host (Redis) or worker looks at its files now."""
+        self.reload_signal.announce()
+
     def feedback(self, channel: str, user_id: str, faq_id: str, helpful: bool) -> None:
         """Feedback given with a button rather than by typing 有用/没用."""
         who = user_hash(self.salt, channel, user_id)
@@ -220,6 +226,8 @@ class Bot:
         after it, only notice edited files, which are retrained in the background.
         """
         try:
+            if self.reload_signal.heard():
+                self.knowledge.look_now()
             if self.knowledge.ready or self.knowledge.last_problems:
                 self.knowledge.refresh()
             else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from .storage import transaction
 
@@ -32,7 +32,7 @@ def state_from_json(text: str | None) -> State:
 
 
 def state_to_json(state: State) -> str:
-    return json.dumps(asdict(state), ensure_ascii=False)
+    return json.dumps(vars(state), ensure_ascii=False)  # flat fields: no need for asdict's deep copy
 
 
 class SessionStore:

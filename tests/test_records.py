@@ -6,6 +6,7 @@ import time
 import engines
 import pytest
 
+from bot import Incoming
 from bot.knowledge import DEFAULT_DIR
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
@@ -157,3 +158,40 @@ def test_shared_values_expire_and_leases_have_one_holder(bot, storage):
         assert other.shared_values.take_lease("lease:token", 30)
     finally:
         other.close()
+
+
+def test_a_reload_announced_on_one_host_is_heard_once_on_another(bot, storage):
+    other = engines.bot_on(storage, bot.knowledge)
+    try:
+        other.reload_signal.look_every = 0
+        assert other.reload_signal.heard() is False  # the first look only learns where things stand
+        bot.announce_reload()
+        assert other.reload_signal.heard() is True
+        assert other.reload_signal.heard() is False
+    finally:
+        other.close()
+
+
+def test_the_other_host_reloads_published_files_at_once_without_waiting_for_its_reload_interval(storage, kb_dir):
+    source = KnowledgeSource(kb_dir, Policy(), reload_seconds=3600)
+    publisher, listener = engines.bot_on(storage, source), engines.bot_on(storage, source)
+    try:
+        listener.reload_signal.look_every = 0
+        listener.respond(Incoming("wechat", "u", text="家庭共济怎么开通"))
+        general = kb_dir / "faqs" / "general.yaml"
+        text = general.read_text(encoding="utf-8")
+        general.write_text(text.replace("医保卡能借给家人用吗？", "医保卡能不能借给家里人用？"), encoding="utf-8")
+        time.sleep(1.1)  # files are read once left alone for a moment (editors save in pieces)
+        listener.respond(Incoming("wechat", "u", text="你好"))
+        assert "医保卡能借给家人用吗？" in faq_titles(source)  # its reload interval has not come round yet
+        publisher.announce_reload()
+        listener.respond(Incoming("wechat", "u", text="你好"))
+        assert source.wait_for_reload(120)
+        assert "医保卡能不能借给家里人用？" in faq_titles(source)
+    finally:
+        publisher.close()
+        listener.close()
+
+
+def faq_titles(source) -> str:
+    return " ".join(faq.title for faq in source.current()[0].faqs)
