@@ -71,6 +71,8 @@ class Bot:
         self._conversations: dict[int, Conversation] = {}
         self._swept_at = 0.0
         self._drained_at = 0.0
+        self._stored_rows: list[str] = []  # queued rows the database has now, to drop from the queue at the next turn
+        self._stored_rows_lock = threading.Lock()
         self._created = False
 
     def close(self) -> None:
@@ -295,9 +297,15 @@ class Bot:
                 if turn is None:
                     return self._error_reply()
                 rows = self._record_rows(incoming, who, turn, key, (time.perf_counter() - started) * 1000)
-                state = state_to_json(turn.state)
-                if self.shared.commit(session_key, state, begun.version, key, _reply_to_dict(turn.reply), rows):
-                    break
+                texts = [row_to_text(row) for row in rows]
+                state, reply = state_to_json(turn.state), _reply_to_dict(turn.reply) if key else None
+                forget = self._take_stored_rows()
+                try:
+                    if self.shared.commit(session_key, state, begun.version, key, reply, texts, forget):
+                        break
+                except StorageError:
+                    self._note_stored_rows(forget)
+                    raise
             else:
                 log.warning("turn_state_not_saved: %d concurrent messages kept winning", TURN_ATTEMPTS)
                 return turn.reply
@@ -310,7 +318,7 @@ class Bot:
             with self._storage() as db:  # if PostgreSQL is away too: StorageError, and the channel answers 503
                 records.write_rows(db, rows)
             return turn.reply
-        self._store_rows([row_to_text(row) for row in rows])
+        self._store_rows(texts, forget_later=True)
         self._drain_now_and_then()
         return turn.reply
 
@@ -323,16 +331,31 @@ class Bot:
             self._log_turn_failure(incoming, who, exc)
             return None
 
-    def _store_rows(self, texts: list[str]) -> None:
-        """Move record rows queued in Redis into the database; while it is away they wait there (logged)."""
+    def _store_rows(self, texts: list[str], forget_later: bool = False) -> None:
+        """Move record rows queued in Redis into the database; while it is away they wait there (logged).
+
+        `forget_later`: they leave the queue with the next turn's write, saving a round trip now.
+        """
         if not texts:
             return
         try:
             with self._storage() as db:
                 records.write_rows(db, [row_from_text(text) for text in texts])
-            self.shared.forget_rows(texts)
+            if forget_later:
+                self._note_stored_rows(texts)
+            else:
+                self.shared.forget_rows(texts)
         except StorageError as exc:
             log.warning("records_queued: rows=%d reason=%s", len(texts), exc)
+
+    def _note_stored_rows(self, texts: list[str]) -> None:
+        with self._stored_rows_lock:
+            self._stored_rows.extend(texts)
+
+    def _take_stored_rows(self) -> list[str]:
+        with self._stored_rows_lock:
+            taken, self._stored_rows = self._stored_rows[:200], self._stored_rows[200:]
+        return taken
 
     def _drain_now_and_then(self) -> None:
         now = time.time()

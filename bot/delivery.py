@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Protocol
 
 from sqlite_utils import Database
 
@@ -53,18 +54,26 @@ def delivery_key(incoming: Incoming) -> str:
     return f"{incoming.channel}:{incoming.message_id}"
 
 
+class LateMarks(Protocol):
+    """A fast place (Redis) that says whether a message was ever late, so on-time ones skip the database."""
+
+    def mark_late(self, key: str) -> None: ...
+    def was_late(self, key: str) -> bool: ...
+
+
 class LateReplies:
     """Hands a late turn's reply to `send` once it is ready, unless a retry of the same message carries it."""
 
-    def __init__(self, db: Callable[[], Database], salt: str, send: Send | None):
+    def __init__(self, db: Callable[[], Database], salt: str, send: Send | None, marks: LateMarks | None = None):
         self._db = db
         self.salt = salt
         self.send = send
+        self.marks = marks
         self._senders = ThreadPoolExecutor(max_workers=4, thread_name_prefix="late-reply")
 
     def waiting(self, incoming: Incoming, until: float) -> None:
         """A request for a message that was late before waits until `until`: its own reply may carry the answer."""
-        if not incoming.message_id:
+        if not incoming.message_id or not self._maybe_late(delivery_key(incoming)):
             return
         try:
             with self._database() as db:
@@ -75,7 +84,7 @@ class LateReplies:
 
     def may_reply(self, incoming: Incoming) -> bool:
         """True if this request's reply may carry the answer: it was not, and now will not be, sent another way."""
-        if not incoming.message_id:
+        if not incoming.message_id or not self._maybe_late(delivery_key(incoming)):
             return True
         try:
             with self._database() as db:
@@ -93,8 +102,22 @@ class LateReplies:
         who = user_hash(self.salt, incoming.channel, incoming.user_id)
         with self._database() as db:  # if this fails the request gets 503, and WeChat's retry gets the reply
             late_replies.mark_late(db, key, incoming.channel, who)
+        if self.marks is not None:
+            try:
+                self.marks.mark_late(key)  # after the row: whoever sees the mark finds the row
+            except StorageError as exc:  # retries then cannot skip the database check: still correct
+                log.warning("late_mark_skipped: %s", exc)
         user_id = incoming.user_id  # kept in memory only: the database has the hash
         turn.add_done_callback(lambda done: self._senders.submit(self._deliver, key, who, user_id, done))
+
+    def _maybe_late(self, key: str) -> bool:
+        """False only when the marks say this message was never late; without marks (or reachable ones), True."""
+        if self.marks is None:
+            return True
+        try:
+            return self.marks.was_late(key)
+        except StorageError:
+            return True
 
     @contextmanager
     def _database(self) -> Iterator[Database]:

@@ -192,4 +192,4 @@ def init_app(app) -> None:
         client = WeChatApi(app_id, secret, base, bot.shared_values)
     app.extensions["wechat_api"] = client
     send = customer_service(client) if client is not None else None
-    app.extensions["late_replies"] = LateReplies(lambda: bot.records_db, bot.salt, send)
+    app.extensions["late_replies"] = LateReplies(lambda: bot.records_db, bot.salt, send, marks=bot.shared)

@@ -214,6 +214,7 @@ def test_two_app_instances_on_one_database_answer_a_retry_once(wechat_app, user)
     other = create_app(wechat_config(**{k: wechat_app.config[k] for k in STORE_SETTINGS}))
     followers = [user, WeChatUser(other.test_client(), user.openid), user]
     replies = [f.send("亲情账户怎么解绑", msg_id=6054768590064719002) for f in followers]
+    other.extensions["bot"].close()
     assert replies[0].content and len({r.content for r in replies}) == 1
     assert turns_of(wechat_app, user.openid) == 1
 

@@ -25,12 +25,14 @@ SOCKET_TIMEOUT_SECONDS = 2.0
 REPLY_SECONDS = 24 * 3600
 
 _COMMIT = """
+local forget = tonumber(ARGV[6])
+for i = 7, 6 + forget do redis.call('LREM', KEYS[3], 1, ARGV[i]) end
 local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if version ~= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 's', ARGV[2], 'v', version + 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) end
-for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+for i = 7 + forget, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
 return 1
 """
 
@@ -97,12 +99,16 @@ class RedisState:
         version: int,
         delivery_key: str | None,
         reply: dict | None,
-        rows: list[tuple[str, str | None, dict]],
+        rows: list[str],
+        forget: list[str] = (),
     ) -> bool:
-        """Save the state, the reply and the queued rows at once; False if the user's state moved meanwhile."""
+        """Save the state, the reply and the queued rows at once; False if the user's state moved meanwhile.
+
+        `forget` are rows the database has by now (from earlier turns): dropped from the queue in the same trip.
+        """
         keys = [f"{self.prefix}s:{session_key}", f"{self.prefix}r:{delivery_key}", self.outbox]
         text = json.dumps(reply, ensure_ascii=False) if delivery_key and reply is not None else ""
-        args = [version, state, self.session_ttl_ms, text, REPLY_SECONDS, *(row_to_text(row) for row in rows)]
+        args = [version, state, self.session_ttl_ms, text, REPLY_SECONDS, len(forget), *forget, *rows]
         return self._call(self._commit, keys, args) == 1
 
     # The record rows waiting for the record database
@@ -116,6 +122,14 @@ class RedisState:
         for text in texts:
             pipe.lrem(self.outbox, 1, text)
         self._call(pipe.execute)
+
+    # Messages whose reply missed the channel's window (bot.delivery); the details are in the database
+
+    def mark_late(self, key: str) -> None:
+        self._call(self.redis.set, f"{self.prefix}late:{key}", "1", ex=REPLY_SECONDS)
+
+    def was_late(self, key: str) -> bool:
+        return bool(self._call(self.redis.exists, f"{self.prefix}late:{key}"))
 
     # Requests
 
