@@ -22,6 +22,7 @@ import pytest
 from faults import gone, read_only
 from served import ACCOUNT, Gunicorn, Message, failed_in_log, wechat_sends
 
+from bot.storage.postgres import MIGRATIONS
 from handlers.wechat_platform import deliver, message_xml
 
 QUESTION, ANSWER = "家庭共济怎么开通", "国家医保服务平台"
@@ -70,6 +71,10 @@ def test_four_workers_starting_on_a_new_database_all_boot_and_stay_up(tmp_path, 
         time.sleep(1)  # gunicorn used to halt ~3 s after the first worker answered
         assert server.alive() and "failed to boot" not in server.log() and "Traceback" not in server.log()
         assert server.ask(QUESTION).status == 200
+    if engine_settings:  # each migration applied once, by the first process to take the lock
+        with psycopg.connect(engine_settings["DATABASE_URL"], autocommit=True) as db:
+            names = [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY id")]
+        assert names == [name for name, _ in MIGRATIONS]
 
 
 def restart_workers(server: Gunicorn) -> None:

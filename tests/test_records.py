@@ -195,3 +195,24 @@ def test_the_other_host_reloads_published_files_at_once_without_waiting_for_its_
 
 def faq_titles(source) -> str:
     return " ".join(faq.title for faq in source.current()[0].faqs)
+
+
+def test_postgresql_alone_holds_state_retries_and_records(engine, tmp_path):
+    """DATABASE_URL without REDIS_URL: the per-user state and the retried deliveries live in PostgreSQL too."""
+    if engine != engines.SHARED:
+        pytest.skip("PostgreSQL only")
+    with engines.fresh_store() as settings:
+        alone = {"DATABASE": str(tmp_path / "unused.sqlite"), "DATABASE_URL": settings["DATABASE_URL"]}
+        first = engines.bot_on(alone, KnowledgeSource(DEFAULT_DIR, Policy()))
+        second = engines.bot_on(alone, first.knowledge)
+        try:
+            assert first.shared is None
+            offered = first.respond(Incoming("wechat", "u", text="亲情账户绑定"))
+            chosen = second.respond(Incoming("wechat", "u", text="2", message_id="m-1"))
+            assert offered.action == "clarify" and chosen.faq_id == offered.options[1].faq_id
+            assert first.respond(Incoming("wechat", "u", text="2", message_id="m-1")).text == chosen.text
+            assert [row["action"] for row in engines.rows(first, "turns")] == ["clarify", "answer"]
+            assert not (tmp_path / "unused.sqlite").exists()
+        finally:
+            first.close()
+            second.close()
