@@ -9,7 +9,8 @@ So a plain `gunicorn 'app:create_app()'`, started in the project folder, is alre
   cannot create them stops here with the reason instead of leaving workers to fail one by one;
 - the matcher is trained once, in the master, before any worker starts: every worker, and every replacement of
   a worker that died, starts with it (process-wide cache in bot.knowledge_source) instead of training its own;
-- what is loaded then is frozen out of garbage collection (gc.freeze), in the master and in each worker.
+- what a worker has loaded when it is ready is frozen out of garbage collection (gc.freeze). Not in the master:
+  frozen there, the workers stopped noticing edited knowledge files (tests/test_faults.py, editors' test).
 Command-line options still override these (`-w 4`, `-b 0.0.0.0:8000`, `--access-logfile -`).
 """
 
@@ -70,7 +71,6 @@ def on_starting(server):
         app.extensions["knowledge"].current()
     except Exception as error:  # a broken base: each worker logs it too, and serves the error reply
         server.log.error("knowledge_not_loaded: %s", error)
-    gc.freeze()  # what the master loaded stays out of every collection, and shared with the workers (no copy-on-write)
 
 
 def post_worker_init(worker):
