@@ -20,6 +20,7 @@ from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
 from bot.storage import StorageError, open_db
+from bot.storage.postgres import PgDatabase
 
 _QUERY = re.compile(r"\?[^ \"]*")
 
@@ -42,6 +43,13 @@ SETTINGS = (
     Setting("KNOWLEDGE_DIR", "", "Folder of the FAQ files; empty = the project's `knowledge/`"),
     Setting("KNOWLEDGE_RELOAD_SECONDS", 5.0, "How often to look for edited FAQ files and reload them; 0 = never"),
     Setting("DATABASE", "", "SQLite file; empty = `instance/bot.sqlite`"),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "`postgresql://user:password@host/db` puts the records (and, without REDIS_URL, the state) in PostgreSQL",
+    ),
+    Setting("REDIS_URL", "", "`redis://host:6379/0` puts per-user state, retries, rate limits and the token in Redis"),
+    Setting("REDIS_PREFIX", "faqbot:", "Prefix of every Redis key, so several services can share one Redis"),
     Setting(
         "MATCH_WRONG_ANSWER_TARGET",
         _P.wrong_answer_target,
@@ -159,9 +167,17 @@ def create_app(config: dict | None = None, warm: bool = True) -> Flask:
     app.extensions["knowledge"] = source
     if warm:
         source.warm()
-    prepare_database(app.config["DATABASE"])
+    prepare_database(app.config["DATABASE"], app.config["DATABASE_URL"])
     salt = configured_secret(app, "USER_HASH_SALT", "user_hash_salt")
-    app.extensions["bot"] = Bot(source, app.config["DATABASE"], salt, float(app.config["SESSION_TTL"]))
+    app.extensions["bot"] = Bot(
+        source,
+        app.config["DATABASE"],
+        salt,
+        float(app.config["SESSION_TTL"]),
+        database_url=app.config["DATABASE_URL"],
+        redis_url=app.config["REDIS_URL"],
+        redis_prefix=app.config["REDIS_PREFIX"],
+    )
     app.config["SECRET_KEY"] = configured_secret(app, "SECRET_KEY", "secret_key")
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
@@ -170,7 +186,7 @@ def create_app(config: dict | None = None, warm: bool = True) -> Flask:
     return app
 
 
-def prepare_database(path: str) -> bool:
+def prepare_database(path: str, url: str = "") -> bool:
     """Create and migrate the database now, so a problem shows at start; False (logged) if it cannot be opened.
 
     Not fatal: gunicorn stops the whole server when a worker fails to boot, so a database that is briefly
@@ -178,7 +194,14 @@ def prepare_database(path: str) -> bool:
     gunicorn.conf.py checks it once in the master before any worker starts, and stops there if it cannot.
     """
     try:
-        open_db(path).conn.close()
+        if url:
+            database = PgDatabase(url)
+            try:
+                database.migrate()
+            finally:
+                database.close()
+        else:
+            open_db(path).conn.close()
     except StorageError as exc:
         logging.getLogger(__name__).error("database_unavailable: %s; /healthz answers 503 until it opens", exc)
         return False

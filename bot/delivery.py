@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlite_utils import Database
 
@@ -79,6 +80,13 @@ def delivery_key(incoming: Incoming) -> str:
     return f"{incoming.channel}:{incoming.message_id}"
 
 
+class LateMarks(Protocol):
+    """A fast place (Redis) that says whether a message was ever late, so on-time ones skip the database."""
+
+    def mark_late(self, key: str) -> None: ...
+    def was_late(self, key: str) -> bool: ...
+
+
 class LateReplies:
     """Hands a late turn's reply to `send` once it is ready, unless a retry of the same message carries it."""
 
@@ -87,6 +95,7 @@ class LateReplies:
         db: Callable[[], Database],
         salt: str,
         send: Send | None,
+        marks: LateMarks | None = None,
         *,
         unconfigured: str = "no customer-service API configured (WECHAT_APP_SECRET is empty)",
         window: SendWindow | None = None,
@@ -95,6 +104,7 @@ class LateReplies:
         self._db = db
         self.salt = salt
         self.send = send
+        self.marks = marks
         self.unconfigured = unconfigured  # the reason recorded when `send` is None
         self.window = window  # how many messages the platform still allows, when it limits them
         self.compose = compose
@@ -102,18 +112,25 @@ class LateReplies:
 
     def waiting(self, incoming: Incoming, until: float) -> None:
         """A request for a message that was late before waits until `until`: its own reply may carry the answer."""
-        if not incoming.message_id:
+        if not incoming.message_id or not self._maybe_late(delivery_key(incoming)):
             return
-        with self._database() as db:
-            if late_replies.state_of(db, delivery_key(incoming)) == "pending":
-                late_replies.wait_here(db, delivery_key(incoming), until)
+        try:
+            with self._database() as db:
+                if late_replies.state_of(db, delivery_key(incoming)) == "pending":
+                    late_replies.wait_here(db, delivery_key(incoming), until)
+        except StorageError as exc:  # the records database is away: the turn itself can still be answered
+            log.warning("late_reply_check_skipped: %s", exc)
 
     def may_reply(self, incoming: Incoming) -> bool:
         """True if this request's reply may carry the answer: it was not, and now will not be, sent another way."""
-        if not incoming.message_id:
+        if not incoming.message_id or not self._maybe_late(delivery_key(incoming)):
             return True
-        with self._database() as db:
-            return late_replies.claim_passive(db, delivery_key(incoming))
+        try:
+            with self._database() as db:
+                return late_replies.claim_passive(db, delivery_key(incoming))
+        except StorageError as exc:  # answering now beats the small chance that a late sender also sends it
+            log.warning("late_reply_check_skipped: %s", exc)
+            return True
 
     def window_opened(self, incoming: Incoming, allowance: Allowance) -> None:
         """The user's action allows `allowance` messages; a retried delivery of it allows nothing new."""
@@ -134,8 +151,22 @@ class LateReplies:
         who = user_hash(self.salt, incoming.channel, incoming.user_id)
         with self._database() as db:  # if this fails the request gets 503, and WeChat's retry gets the reply
             late_replies.mark_late(db, key, incoming.channel, who)
+        if self.marks is not None:
+            try:
+                self.marks.mark_late(key)  # after the row: whoever sees the mark finds the row
+            except StorageError as exc:  # retries then cannot skip the database check: still correct
+                log.warning("late_mark_skipped: %s", exc)
         user_id = incoming.user_id  # kept in memory only: the database has the hash
         turn.add_done_callback(lambda done: self._senders.submit(self._deliver, key, who, user_id, done))
+
+    def _maybe_late(self, key: str) -> bool:
+        """False only when the marks say this message was never late; without marks (or reachable ones), True."""
+        if self.marks is None:
+            return True
+        try:
+            return self.marks.was_late(key)
+        except StorageError:
+            return True
 
     @contextmanager
     def _database(self) -> Iterator[Database]:

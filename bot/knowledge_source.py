@@ -143,6 +143,10 @@ class KnowledgeSource:
             self._training = threading.Thread(target=self.reload, name="knowledge-reload", daemon=True)
             self._training.start()
 
+    def look_now(self) -> None:
+        """Another host announced new files: the next refresh looks at them, whatever `reload_seconds` says."""
+        self._checked_at = float("-inf")
+
     def wait_for_reload(self, timeout: float | None = None) -> bool:
         """Block until a background reload in progress has finished (for the CLI and tests); True if it has."""
         return _finished(self._training, timeout)

@@ -16,7 +16,7 @@ from bot.matching.baseline import BaselineMatcher
 from bot.matching.evaluation import Report, cross_validate, evaluate, read_labelled
 from bot.messages import Incoming
 from bot.session import State
-from bot.storage import open_db, records
+from bot.storage import records
 
 faq = AppGroup("faq", help="Check, try and evaluate the FAQ knowledge base.")
 
@@ -137,7 +137,7 @@ def match_command(directory: str | None) -> None:
 @click.option("--limit", default=30, show_default=True, help="How many questions to list.")
 def unanswered_command(limit: int) -> None:
     """List what users asked that the bot could not answer, most frequent first (personal numbers masked)."""
-    rows = records.unanswered_summary(open_db(current_app.config["DATABASE"]), limit)
+    rows = records.unanswered_summary(current_app.extensions["bot"].records_db, limit)
     if not rows:
         click.echo("no unanswered questions recorded")
     for row in rows:
@@ -148,7 +148,7 @@ def unanswered_command(limit: int) -> None:
 @faq.command("feedback")
 def feedback_command() -> None:
     """Per FAQ, how often users said 有用 / 没用 (buttons or typed), the most disliked first."""
-    rows = records.feedback_summary(open_db(current_app.config["DATABASE"]))
+    rows = records.feedback_summary(current_app.extensions["bot"].records_db)
     if not rows:
         click.echo("no feedback recorded")
     for row in rows:

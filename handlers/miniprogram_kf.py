@@ -162,15 +162,16 @@ def init_app(app: Flask) -> None:
     client = None
     if config["MINIPROGRAM_APP_ID"] and config["MINIPROGRAM_SECRET"] and config["MINIPROGRAM_LOGIN"] != "alipay":
         app_id, secret = config["MINIPROGRAM_APP_ID"], config["MINIPROGRAM_SECRET"]
-        client = WeChatApi(app_id, secret, config["WECHAT_API_BASE"], lambda: bot.db, prefix="miniprogram")
+        client = WeChatApi(app_id, secret, config["WECHAT_API_BASE"], bot.shared_values, prefix="miniprogram")
     app.extensions["miniprogram_api"] = client
     page = config["MINIPROGRAM_FAQ_PAGE"].lstrip("/")
     image = Path(config["MINIPROGRAM_CARD_IMAGE"] or DEFAULT_CARD_IMAGE)
     app.extensions["miniprogram_replies"] = LateReplies(
-        lambda: bot.db,
+        lambda: bot.records_db,
         bot.salt,
         customer_service(client, page, image) if client is not None else None,
+        marks=bot.shared,
         unconfigured="no customer-service API configured (MINIPROGRAM_APP_ID or MINIPROGRAM_SECRET is empty)",
-        window=SendWindow(lambda: bot.db, "miniprogram"),
+        window=SendWindow(lambda: bot.records_db, "miniprogram"),
         compose=compose(bot, cards=bool(page)),
     )

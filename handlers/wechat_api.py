@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable
 
 import requests
-from sqlite_utils import Database
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
 from bot.delivery import LateReplies, Send, SendFailed, SendRefused
-from bot.storage import shared
+from bot.storage.shared import SharedValues
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +57,14 @@ class ApiError(Exception):
 
 
 class TokenStorage(SessionStorage):
-    """wechatpy's session storage on the project's database: one token for every worker."""
+    """wechatpy's session storage on the values every worker shares (the database, or Redis): one token for all."""
 
-    def __init__(self, db: Callable[[], Database], prefix: str = "wechat"):
-        self._db = db
+    def __init__(self, values: SharedValues, prefix: str = "wechat"):
+        self.values = values
         self.prefix = prefix
 
     def get(self, key, default=None):
-        value = shared.get_value(self._db(), f"{self.prefix}:{key}")
+        value = self.values.get_value(f"{self.prefix}:{key}")
         return default if value is None else value
 
     def set(self, key, value, ttl=None):
@@ -73,20 +72,20 @@ class TokenStorage(SessionStorage):
             return
         life = float(ttl) if ttl else 7200.0
         # Stored as expiring before WeChat's expiry, so a worker never sends a token in its last minutes.
-        shared.set_value(self._db(), f"{self.prefix}:{key}", str(value), life - min(REFRESH_MARGIN_SECONDS, life / 10))
+        self.values.set_value(f"{self.prefix}:{key}", str(value), life - min(REFRESH_MARGIN_SECONDS, life / 10))
 
     def delete(self, key):
-        shared.delete_value(self._db(), f"{self.prefix}:{key}")
+        self.values.delete_value(f"{self.prefix}:{key}")
 
     def delete_if(self, key: str, value: str) -> bool:
         """Forget the token only while it is still `value` (another worker may have replaced it already)."""
-        return shared.delete_value(self._db(), f"{self.prefix}:{key}", only_if=value)
+        return self.values.delete_value(f"{self.prefix}:{key}", only_if=value)
 
     def lease(self, key: str) -> str | None:
-        return shared.take_lease(self._db(), f"{self.prefix}:lease:{key}", FETCH_LEASE_SECONDS)
+        return self.values.take_lease(f"{self.prefix}:lease:{key}", FETCH_LEASE_SECONDS)
 
     def release(self, key: str, owner: str) -> None:
-        shared.release_lease(self._db(), f"{self.prefix}:lease:{key}", owner)
+        self.values.release_lease(f"{self.prefix}:lease:{key}", owner)
 
 
 class WeChatApi(WeChatClient):
@@ -95,8 +94,8 @@ class WeChatApi(WeChatClient):
     The official account and the mini-program each have their own (`prefix` keeps their tokens apart).
     """
 
-    def __init__(self, app_id: str, secret: str, base: str, db: Callable[[], Database], prefix: str = "wechat"):
-        session = TokenStorage(db, prefix)
+    def __init__(self, app_id: str, secret: str, base: str, values: SharedValues, prefix: str = "wechat"):
+        session = TokenStorage(values, prefix)
         super().__init__(app_id, secret, session=session, timeout=HTTP_TIMEOUT_SECONDS, auto_retry=False)
         self.base = base.rstrip("/")
         self.API_BASE_URL = f"{self.base}/cgi-bin/"
@@ -199,7 +198,7 @@ def init_app(app) -> None:
     client = None
     if config["WECHAT_APP_ID"] and config["WECHAT_APP_SECRET"]:
         app_id, secret, base = config["WECHAT_APP_ID"], config["WECHAT_APP_SECRET"], config["WECHAT_API_BASE"]
-        client = WeChatApi(app_id, secret, base, lambda: bot.db)
+        client = WeChatApi(app_id, secret, base, bot.shared_values)
     app.extensions["wechat_api"] = client
     send = customer_service(client) if client is not None else None
-    app.extensions["late_replies"] = LateReplies(lambda: bot.db, bot.salt, send)
+    app.extensions["late_replies"] = LateReplies(lambda: bot.records_db, bot.salt, send, marks=bot.shared)

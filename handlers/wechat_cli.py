@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from bot.storage import late_replies, open_db
+from bot.storage import late_replies
 
 from . import wechat_late_demo
 from .wechat_platform import (
@@ -110,7 +110,7 @@ def send_command(
 @click.option("--limit", default=20, show_default=True, help="How many to list.")
 def late_command(limit: int) -> None:
     """List the latest replies sent through the customer-service API (late ones; all of the mini-program's chat)."""
-    rows = late_replies.recent(open_db(current_app.config["DATABASE"]), limit)
+    rows = late_replies.recent(current_app.extensions["bot"].records_db, limit)
     if not rows:
         click.echo("(no late replies)")
     for row in rows:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import engines
 import pytest
 from hypothesis import settings
 
@@ -20,6 +21,32 @@ DATA = Path(__file__).resolve().parent / "data"
 settings.register_profile("bounded", max_examples=120, deadline=None, database=None)
 settings.register_profile("fuzz", max_examples=10_000, deadline=None, database=None)
 settings.load_profile("bounded")
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked `engines` run once on SQLite and once on Redis + PostgreSQL (tests/engines.py)."""
+    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("engines"):
+        metafunc.parametrize("engine", engines.ENGINES, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def engine(request) -> str:
+    """The storage engine a test runs on: SQLite unless the test is marked `engines`."""
+    return getattr(request, "param", engines.SQLITE)
+
+
+@pytest.fixture
+def storage(engine, tmp_path):
+    """create_app settings for an empty store on this test's engine."""
+    with engines.store(engine, tmp_path) as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def module_storage(engine, tmp_path_factory):
+    """create_app settings for an empty store on the engine, shared by a module's tests."""
+    with engines.store(engine, tmp_path_factory.mktemp("store")) as settings:
+        yield settings
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +76,10 @@ def kb_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def app(tmp_path):
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0})
+def app(storage):
+    app = create_app({"TESTING": True, **storage, "KNOWLEDGE_RELOAD_SECONDS": 0})
+    yield app
+    app.extensions["bot"].close()
 
 
 @pytest.fixture
@@ -64,12 +93,11 @@ def runner(app):
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory):
+def bot(module_storage):
     """The app's bot, built once: building a matcher takes seconds. Each test talks as its own user."""
-    app = create_app(
-        {"TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("db") / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0}
-    )
-    return app.extensions["bot"]
+    app = create_app({"TESTING": True, **module_storage, "KNOWLEDGE_RELOAD_SECONDS": 0})
+    yield app.extensions["bot"]
+    app.extensions["bot"].close()
 
 
 @pytest.fixture

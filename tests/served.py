@@ -62,8 +62,11 @@ class Gunicorn:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> Gunicorn:
-        """Start and wait until every worker has loaded the app (its `worker_ready` line)."""
+    def start(self, timeout: float = 180) -> Gunicorn:
+        """Start and wait until every worker has loaded the app (its `worker_ready` line); stopped if it does not.
+
+        The master trains the matcher first: about 15 s alone, minutes on a 2-core machine that runs other suites.
+        """
         self.folder.mkdir(parents=True, exist_ok=True)
         self.database.parent.mkdir(parents=True, exist_ok=True)
         offset = self.log_size()
@@ -71,7 +74,11 @@ class Gunicorn:
         command += ["--access-logfile", str(self.access_log), "app:create_app()"]
         with self.error_log.open("ab") as output:  # gunicorn's own lines and the app's, as an operator sees them
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT)
-        self.wait_for(lambda: self.log(offset).count("worker_ready") >= self.workers, timeout, "workers ready")
+        try:
+            self.wait_for(lambda: self.log(offset).count("worker_ready") >= self.workers, timeout, "workers ready")
+        except BaseException:
+            self.stop()  # a server that never came up must not stay behind, loading the machine for the next tests
+            raise
         return self
 
     def stop(self) -> None:

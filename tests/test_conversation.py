@@ -1,12 +1,13 @@
 """The conversation every channel shares, through Bot.respond with a real SQLite file."""
 
 import pytest
+from engines import bot_on
+from engines import rows as records
 
 from bot import Bot, Incoming
 from bot.knowledge import DEFAULT_DIR
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
-from bot.storage import open_db
 
 
 @pytest.fixture(scope="module")
@@ -14,9 +15,26 @@ def source():
     return KnowledgeSource(DEFAULT_DIR, Policy())
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture
-def bot(source, tmp_path):
-    return Bot(source, str(tmp_path / "bot.sqlite"), salt="test-salt")
+def new_bot(source, storage):
+    """Bots on this test's store, closed after the test."""
+    made = []
+
+    def make(**options):
+        made.append(bot_on(storage, source, **options))
+        return made[-1]
+
+    yield make
+    for bot in made:
+        bot.close()
+
+
+@pytest.fixture
+def bot(new_bot):
+    return new_bot()
 
 
 class User:
@@ -76,39 +94,38 @@ def test_feedback_is_stored_for_the_last_answer(bot):
     user = User(bot)
     user.say("亲情账户最多能加几个人")
     assert user.say("没用").action == "feedback"
-    rows = list(open_db(bot.database)["feedback"].rows)
+    rows = records(bot, "feedback")
     assert [(r["faq_id"], r["helpful"]) for r in rows] == [("qinqing-limits", 0)]
 
 
 def test_fallback_records_the_question_as_unanswered_with_personal_data_masked(bot):
     reply = User(bot).say("我手机13812345678，公积金怎么提取")
     assert reply.action == "fallback" and "12393" in reply.text
-    rows = list(open_db(bot.database)["unanswered"].rows)
+    rows = records(bot, "unanswered")
     assert len(rows) == 1 and "13812345678" not in rows[0]["question"] and "[phone]" in rows[0]["question"]
 
 
 def test_turns_are_logged_with_a_hash_never_the_openid(bot):
     User(bot, "oSecretOpenId").say("亲情账户余额")
-    row = next(open_db(bot.database)["turns"].rows)
+    row = records(bot, "turns")[0]
     assert "oSecretOpenId" not in str(row) and row["user_hash"]
     assert row["action"] == "answer" and row["faq_id"] == "qinqing-balance"
 
 
-def test_state_expires_after_silence(source, tmp_path):
-    bot = Bot(source, str(tmp_path / "bot.sqlite"), salt="s", session_ttl=0)
+def test_state_expires_after_silence(new_bot):
+    bot = new_bot(salt="s", session_ttl=0)
     user = User(bot)
     user.say("亲情账户绑定")
     assert user.say("1").action != "answer"
 
 
-def test_same_message_id_is_answered_once_across_two_bots(source, tmp_path):
-    path = str(tmp_path / "shared.sqlite")
-    first, second = Bot(source, path, "s"), Bot(source, path, "s")
+def test_same_message_id_is_answered_once_across_two_bots(new_bot):
+    first, second = new_bot(salt="s"), new_bot(salt="s")
     replies = [
         b.respond(Incoming("wechat", "u", text="亲情账户怎么解绑", message_id="m-1")) for b in (first, second, first)
     ]
     assert len({r.text for r in replies}) == 1
-    assert open_db(path)["turns"].count == 1
+    assert len(records(first, "turns")) == 1
 
 
 def test_subscribe_greets_with_popular_questions(bot):
@@ -124,7 +141,7 @@ def test_a_failing_turn_still_gets_a_polite_reply(bot, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.sessions, "load", explode)
+    monkeypatch.setattr(bot.conversation(), "turn", explode)
     reply = User(bot).say("家庭共济怎么开通")
     assert reply.action == "error" and "12393" in reply.text
 

@@ -9,15 +9,20 @@ from __future__ import annotations
 import random
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
 import urllib.parse
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import engines
+import psycopg
 import pytest
 from faults import gone, read_only
 from served import ACCOUNT, Gunicorn, Message, failed_in_log, wechat_sends
 
+from bot.storage.postgres import MIGRATIONS
 from handlers.wechat_platform import deliver, message_xml
 
 QUESTION, ANSWER = "家庭共济怎么开通", "国家医保服务平台"
@@ -39,19 +44,37 @@ def accounted(server: Gunicorn, sent: list[Message]) -> dict:
 
 def turns_per_message(server: Gunicorn) -> int:
     """Turn rows in the operators' log; with one user per message, one row per answered message."""
+    if server.env.get("DATABASE_URL"):
+        return recorded_turns(server)
     with sqlite3.connect(server.database) as db:
         return db.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
+
+
+@pytest.fixture
+def engine_settings(engine):
+    """Server settings for an empty store on the engine: none for SQLite (a new file), else a fresh schema."""
+    if engine == engines.SQLITE:
+        yield {}
+        return
+    with engines.fresh_store(migrate=False) as settings:
+        yield settings
 
 
 # Start
 
 
+@pytest.mark.engines
 @pytest.mark.parametrize("start", range(2))
-def test_four_workers_starting_on_a_new_database_all_boot_and_stay_up(tmp_path, start):
-    with Gunicorn(tmp_path, workers=4) as server:
+def test_four_workers_starting_on_a_new_database_all_boot_and_stay_up(tmp_path, start, engine_settings):
+    with Gunicorn(tmp_path, workers=4, **engine_settings) as server:
         assert server.health() == 200
         time.sleep(1)  # gunicorn used to halt ~3 s after the first worker answered
         assert server.alive() and "failed to boot" not in server.log() and "Traceback" not in server.log()
+        assert server.ask(QUESTION).status == 200
+    if engine_settings:  # each migration applied once, by the first process to take the lock
+        with psycopg.connect(engine_settings["DATABASE_URL"], autocommit=True) as db:
+            names = [row[0] for row in db.execute("SELECT name FROM _migrations ORDER BY id")]
+        assert names == [name for name, _ in MIGRATIONS]
 
 
 def restart_workers(server: Gunicorn) -> None:
@@ -126,8 +149,9 @@ def test_a_write_lock_loses_no_message_and_the_api_says_503_with_retry_after(tmp
 # Workers die
 
 
-def test_workers_killed_mid_request_and_after_answering_lose_no_message_and_answer_each_once(tmp_path):
-    with Gunicorn(tmp_path, workers=2) as server:
+@pytest.mark.engines
+def test_workers_killed_mid_request_and_after_answering_lose_no_message_and_answer_each_once(tmp_path, engine_settings):
+    with Gunicorn(tmp_path, workers=2, **engine_settings) as server:
         sent: list[Message] = []
         stop = threading.Event()
 
@@ -259,3 +283,126 @@ def test_no_openid_or_signature_reaches_gunicorns_logs(plain_gunicorn):
     for name, value in delivery.query.items():
         if name != "encrypt_type":
             assert value not in logs, name
+
+
+# Several hosts on Redis and PostgreSQL: the engines stop, restart and drop connections under load
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """A private Redis and PostgreSQL: these tests stop them, which must not disturb other tests."""
+    private = engines.Servers()
+    yield private
+    private.close()
+
+
+@pytest.fixture
+def hosts(servers, tmp_path):
+    """Two hosts (a gunicorn each) on the private servers, with a fresh schema and Redis prefix for this test."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    servers.sql(f"CREATE SCHEMA {schema}")
+    settings = {
+        "DATABASE_URL": engines.with_schema(servers.database_url, schema),
+        "REDIS_URL": servers.redis_url,
+        "REDIS_PREFIX": f"{schema}:",
+    }
+    with Gunicorn(tmp_path / "a", workers=1, **settings) as a, Gunicorn(tmp_path / "b", workers=1, **settings) as b:
+        yield a, b
+
+
+def recorded_turns(server: Gunicorn) -> int:
+    with psycopg.connect(server.env["DATABASE_URL"], autocommit=True) as db:
+        return db.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
+
+
+class Load:
+    """Followers sending one new message after another to either host, as fast as they are answered."""
+
+    def __init__(self, hosts, first_id: int, followers: int = 6):
+        self.hosts, self.first_id, self.followers = hosts, first_id, followers
+        self.sent: list[Message] = []
+        self.stop = threading.Event()
+
+    def _follower(self, number: int) -> None:
+        for n in range(10_000):
+            if self.stop.is_set():
+                return
+            message = Message(self.first_id + number * 10_000 + n, QUESTION, f"o_load_{self.first_id}_{number}_{n}")
+            self.sent.append(message)
+            wechat_sends(self.hosts[n % len(self.hosts)], message)
+
+    def __enter__(self) -> Load:
+        self.threads = [threading.Thread(target=self._follower, args=(n,)) for n in range(self.followers)]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def all_answered_and_recorded_once(hosts, sent: list[Message]) -> None:
+    """Every message answered on its first try, and (once the queued records have moved) recorded exactly once."""
+    assert sent and all(m.answered and ANSWER in m.reply for m in sent), [m.tries for m in sent if not m.answered]
+    assert all(m.tries == ["200"] for m in sent), sorted({"/".join(m.tries) for m in sent})
+    hosts[0].wait_for(lambda: hosts[0].health() == 200 and recorded_turns(hosts[0]) >= len(sent), 30, "records")
+    assert recorded_turns(hosts[0]) == len(sent)
+    assert not any("Traceback" in host.log() or "500 Internal" in host.log() for host in hosts)
+
+
+def test_postgresql_stopped_and_restarted_under_load_answers_every_message_and_loses_no_record(servers, hosts):
+    with Load(hosts, 7_400_000) as load:
+        time.sleep(1)
+        servers.stop("postgres")
+        time.sleep(3)
+        servers.start("postgres")
+        time.sleep(2)
+    all_answered_and_recorded_once(hosts, load.sent)
+    queued = sum(host.log().count("records_queued") for host in hosts)
+    assert queued, "PostgreSQL was never found away"
+    print("PostgreSQL restarted:", len(load.sent), "messages answered, recorded once; queued while away:", queued)
+
+
+def test_redis_stopped_and_restarted_under_load_answers_every_message_and_loses_no_record(servers, hosts):
+    with Load(hosts, 7_500_000) as load:
+        time.sleep(1)
+        servers.stop("redis")
+        time.sleep(2)
+        servers.start("redis")
+        time.sleep(2)
+    all_answered_and_recorded_once(hosts, load.sent)
+    away = sum(host.log().count("state_unavailable") for host in hosts)
+    assert away, "Redis was never found away"
+    print("Redis restarted:", len(load.sent), "messages answered, recorded once; answered without state:", away)
+
+
+def test_connections_dropped_mid_transaction_lose_nothing(servers, hosts):
+    with Load(hosts, 7_600_000) as load:
+        for _ in range(6):
+            time.sleep(0.5)
+            servers.sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            subprocess.run(
+                ["redis-cli", "-u", servers.redis_url, "CLIENT", "KILL", "TYPE", "normal"], capture_output=True
+            )
+        time.sleep(1)
+    all_answered_and_recorded_once(hosts, load.sent)
+    print("connections dropped 6 times:", len(load.sent), "messages answered, each recorded once")
+
+
+def test_a_second_host_takes_over_a_user_mid_conversation(hosts, kb):
+    first, second = hosts
+    user = "o_takeover"
+    offered = wechat_sends(first, Message(7_700_001, "亲情账户绑定", user)).reply
+    assert "回复数字即可" in offered
+    second_title = offered.split("2. ", 1)[1].split("\n", 1)[0]
+    first.process.kill()  # the host dies without a word; its master's workers follow it
+    first.process.wait()
+    answer = wechat_sends(second, Message(7_700_002, "2", user)).reply  # only the shared state knows what "2" is
+    chosen = next(faq for faq in kb.faqs if faq.title == second_title)
+    assert chosen.answer.splitlines()[0] in answer
+    assert recorded_turns(second) == 2

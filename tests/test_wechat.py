@@ -30,18 +30,22 @@ from wechat_user import (
 import bot.knowledge as knowledge
 from app import create_app
 from bot.privacy import user_hash
-from bot.storage import open_db
 from handlers.wechat_platform import MODES, Account, Delivery, deliver, message_xml, open_reply
 from handlers.wechat_push import signature_of
 
+pytestmark = pytest.mark.engines
+
 QUESTION, ANSWER = "家庭共济怎么开通", "国家医保服务平台"  # gongji-open-online's answer names the national app
+STORE_SETTINGS = ("DATABASE", "DATABASE_URL", "REDIS_URL", "REDIS_PREFIX")
 SECRET = "我的身份证号是110101199003071234"  # must never reach the log
 
 
 @pytest.fixture(scope="module")
-def wechat_app(tmp_path_factory):
+def wechat_app(module_storage):
     """One app (one Matcher build) for the module; each test talks as its own follower, so no state leaks."""
-    return create_app(wechat_config(tmp_path_factory.mktemp("wechat") / "bot.sqlite", WECHAT_ALLOW_PLAINTEXT=True))
+    app = create_app(wechat_config(**module_storage, WECHAT_ALLOW_PLAINTEXT=True))
+    yield app
+    app.extensions["bot"].close()
 
 
 @pytest.fixture
@@ -51,7 +55,7 @@ def user(wechat_app, request):
 
 def turns_of(app, openid: str) -> int:
     """Rows in the operators' `turns` log for one follower."""
-    db = open_db(app.config["DATABASE"])
+    db = app.extensions["bot"].records_db
     who = user_hash(app.config["USER_HASH_SALT"], "wechat", openid)
     return db.execute("SELECT COUNT(*) FROM turns WHERE user_hash = ?", [who]).fetchone()[0]
 
@@ -172,10 +176,10 @@ def test_feedback_after_an_answer_is_stored(wechat_app, user):
     user.send("亲情账户最多能加几个人")
     assert "谢谢" in user.send("有用").content
     who = user_hash(wechat_app.config["USER_HASH_SALT"], "wechat", user.openid)
-    rows = open_db(wechat_app.config["DATABASE"]).execute(
+    rows = wechat_app.extensions["bot"].records_db.execute(
         "SELECT faq_id, helpful FROM feedback WHERE user_hash = ?", [who]
     )
-    assert rows.fetchall() == [("qinqing-limits", 1)]
+    assert [tuple(row) for row in rows.fetchall()] == [("qinqing-limits", 1)]
 
 
 def test_answers_options_and_fallbacks_end_with_the_local_rules_note_small_talk_does_not(user):
@@ -192,7 +196,7 @@ def test_tencents_sample_message_decrypts_and_is_answered(wechat_app, monkeypatc
     account = Account(TOKEN, AES_KEY, APP_ID, original_id=SAMPLE_ACCOUNT)
     reply = open_reply(account, Delivery(SAMPLE_QUERY, body.encode(), SAMPLE_USER, "aes"), response.data)
     assert reply.content
-    db = open_db(wechat_app.config["DATABASE"])
+    db = wechat_app.extensions["bot"].records_db
     who = user_hash(wechat_app.config["USER_HASH_SALT"], "wechat", SAMPLE_USER)
     assert [row[0] for row in db.execute("SELECT question FROM turns WHERE user_hash = ?", [who])] == ["abcdteT"]
 
@@ -207,9 +211,10 @@ def test_a_retried_message_is_answered_once_with_the_same_reply(wechat_app, user
 
 
 def test_two_app_instances_on_one_database_answer_a_retry_once(wechat_app, user):
-    other = create_app(wechat_config(wechat_app.config["DATABASE"]))
+    other = create_app(wechat_config(**{k: wechat_app.config[k] for k in STORE_SETTINGS}))
     followers = [user, WeChatUser(other.test_client(), user.openid), user]
     replies = [f.send("亲情账户怎么解绑", msg_id=6054768590064719002) for f in followers]
+    other.extensions["bot"].close()
     assert replies[0].content and len({r.content for r in replies}) == 1
     assert turns_of(wechat_app, user.openid) == 1
 
@@ -223,6 +228,10 @@ class GatedBot:
     def respond(self, incoming):
         self.gate.wait(10)
         return self.bot.respond(incoming)
+
+    @property
+    def records_db(self):
+        return self.bot.records_db
 
 
 def test_a_late_answer_is_answered_success_and_not_lost(wechat_app, user, monkeypatch):

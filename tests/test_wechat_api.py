@@ -6,6 +6,7 @@ import pytest
 
 from bot.delivery import SendRefused
 from bot.storage import open_db
+from bot.storage.shared import SqlValues
 from handlers.wechat_api import ApiError, WeChatApi, call, customer_service
 from handlers.wechat_api_standin import WeChatApiStandIn
 
@@ -49,7 +50,7 @@ def worker(base, database, secret=SECRET) -> WeChatApi:
 
     Workers coordinate through SQLite alone (no lock in memory), so threads stand for processes and hosts.
     """
-    return WeChatApi(APP_ID, secret, base, Connections(database))
+    return WeChatApi(APP_ID, secret, base, SqlValues(Connections(database)))
 
 
 def in_parallel(action, count=WORKERS) -> list:
@@ -171,7 +172,9 @@ def test_the_official_account_and_the_mini_program_keep_their_own_tokens(standin
     mini = WeChatApiStandIn("wxminiprogram0001", "mini-secret")
     with mini.serve() as mini_base:
         official = worker(base, database)
-        program = WeChatApi("wxminiprogram0001", "mini-secret", mini_base, Connections(database), prefix="miniprogram")
+        program = WeChatApi(
+            "wxminiprogram0001", "mini-secret", mini_base, SqlValues(Connections(database)), prefix="miniprogram"
+        )
         official.menu.delete()
         program.menu.delete()
         mini.expire_tokens()

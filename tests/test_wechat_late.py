@@ -17,11 +17,13 @@ from app import create_app
 from bot.delivery import LateReplies
 from bot.messages import Incoming, Reply
 from bot.privacy import user_hash
-from bot.storage import late_replies, open_db
+from bot.storage import late_replies
 from handlers.wechat_api import customer_service
 from handlers.wechat_api_standin import WeChatApiStandIn
 
 SECRET = "late-test-secret"
+pytestmark = pytest.mark.engines
+
 QUESTION, ANSWER = "家庭共济怎么开通", "国家医保服务平台"
 
 
@@ -31,12 +33,12 @@ def standin():
 
 
 @pytest.fixture(scope="module")
-def late_app(standin, tmp_path_factory):
+def late_app(standin, module_storage):
     with standin.serve() as base:
-        database = tmp_path_factory.mktemp("late") / "bot.sqlite"
-        app = create_app(wechat_config(database, WECHAT_APP_SECRET=SECRET, WECHAT_API_BASE=base))
+        app = create_app(wechat_config(**module_storage, WECHAT_APP_SECRET=SECRET, WECHAT_API_BASE=base))
         app.extensions["knowledge"].current()  # the matcher is built now, not inside a timed turn
         yield app
+        app.extensions["bot"].close()
 
 
 @pytest.fixture
@@ -62,7 +64,7 @@ def sent_to(standin, user) -> list[str]:
 
 def record_of(app, user) -> dict | None:
     """The user's late-reply record, as operators see it."""
-    db = open_db(app.config["DATABASE"])
+    db = app.extensions["late_replies"]._db()
     who = user_hash(app.config["USER_HASH_SALT"], "wechat", user.openid)
     rows = list(db.query("SELECT * FROM late_replies WHERE user_hash = ?", [who]))
     assert len(rows) <= 1
@@ -140,18 +142,19 @@ def test_without_the_customer_service_api_the_reply_waits_for_a_retry(late_app, 
     assert ANSWER in user.send(QUESTION, msg_id=6054768590064720006).content
 
 
-def test_a_long_late_reply_goes_out_in_pages_that_each_fit(late_app, standin):
+def test_a_long_late_reply_goes_out_in_pages_that_each_fit(late_app, standin, engine):
+    follower = f"o_long_{engine}"  # the stand-in is shared by the module's runs on each engine
     api = late_app.extensions["wechat_api"]
     late = LateReplies(lambda: late_app.extensions["late_replies"]._db(), "salt", customer_service(api))
-    standin.user_wrote("o_long")
+    standin.user_wrote(follower)
     paragraphs = [f"第{n}段：" + "家庭共济" * 60 for n in range(6)]  # about 4,400 bytes
     turn = Future()
-    late.hand_over(Incoming("wechat", "o_long", message_id="long-1"), turn)
+    late.hand_over(Incoming("wechat", follower, message_id="long-1"), turn)
     turn.set_result(Reply("\n\n".join(paragraphs), "answer"))
     eventually(
         lambda: (r := late_app.extensions["late_replies"]) and late_replies.state_of(r._db(), "wechat:long-1") == "sent"
     )
-    pages = [text for openid, text in standin.sent if openid == "o_long"]
+    pages = [text for openid, text in standin.sent if openid == follower]
     assert len(pages) == 3 and all(len(p.encode()) <= 2000 for p in pages)
     assert "".join(pages).replace("\n", "") == "".join(paragraphs)
 

@@ -39,11 +39,11 @@ SAMPLE_ENCRYPT = (
 SAMPLE_USER, SAMPLE_ACCOUNT = "oyORnuP8q7ou2gfYjqLzSIWZf0rs", "gh_10f6c3c3ac5a"
 
 
-def wechat_config(database, **overrides) -> dict:
-    """create_app settings for a test app that WeChatUser can talk to."""
+def wechat_config(database=None, **overrides) -> dict:
+    """create_app settings for a test app that WeChatUser can talk to; `database` or DATABASE=… in overrides."""
     return {
         "TESTING": True,
-        "DATABASE": str(database),
+        **({"DATABASE": str(database)} if database is not None else {}),
         "KNOWLEDGE_RELOAD_SECONDS": 0,
         "USER_HASH_SALT": "test-salt-of-at-least-32-characters",
         "SECRET_KEY": "test-secret-key-of-at-least-32-characters",

@@ -51,6 +51,7 @@ def _open(path: Path, create: bool) -> Database:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if db.journal_mode != "wal":
             db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")  # in WAL: durable at each checkpoint, no fsync per commit
         if migrations.pending(db):
             with transaction(db):  # the first process to get the lock migrates; the others then find nothing to do
                 migrations.apply(db)
@@ -65,11 +66,16 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 @contextmanager
-def transaction(db: Database) -> Iterator[Database]:
+def transaction(db) -> Iterator:
     """One write transaction, taking the write lock up front (BEGIN IMMEDIATE); a nested one joins the outer.
 
-    A turn's session, records and stored reply are written together or not at all.
+    A turn's session, records and stored reply are written together or not at all. `db` is an SQLite
+    Database or a PgDatabase (bot.storage.postgres), which has its own.
     """
+    if not isinstance(db, Database):
+        with db.transaction():
+            yield db
+        return
     connection = db.conn
     if connection.in_transaction:
         yield db
@@ -81,6 +87,11 @@ def transaction(db: Database) -> Iterator[Database]:
         connection.rollback()
         raise
     connection.commit()
+
+
+def insertion_order(db) -> str:
+    """An ORDER BY term for "newest row first" on tables without an id: SQLite's rowid, PostgreSQL's xmin."""
+    return "rowid DESC" if isinstance(db, Database) else "xmin::text::bigint DESC"
 
 
 def file_identity(path: str | Path) -> tuple[int, int] | None:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from . import insertion_order, transaction
+
 #: States from which a retried delivery may still carry the reply itself.
 _PASSIVE_FROM = ("pending", "passive", "refused", "failed")
 
@@ -21,7 +23,7 @@ def _now() -> str:
 
 def mark_late(db: Database, key: str, channel: str, user_hash: str) -> None:
     """A request gave up waiting for this message's reply; whoever finishes the turn must deliver it."""
-    with db.conn:
+    with transaction(db):
         db.execute(
             "INSERT INTO late_replies (key, at, channel, user_hash, state, waiting_until, attempts) "
             "VALUES (?, ?, ?, ?, 'pending', 0, 0) ON CONFLICT(key) DO NOTHING",
@@ -36,10 +38,10 @@ def state_of(db: Database, key: str) -> str | None:
 
 def wait_here(db: Database, key: str, until: float) -> None:
     """A retried delivery waits for the reply until `until`: the late sender leaves the reply to it till then."""
-    with db.conn:
+    with transaction(db):
         db.execute(
-            "UPDATE late_replies SET waiting_until = MAX(waiting_until, ?) WHERE key = ? AND state = 'pending'",
-            [until, key],
+            "UPDATE late_replies SET waiting_until = ? WHERE key = ? AND state = 'pending' AND waiting_until < ?",
+            [until, key, until],
         )
 
 
@@ -53,7 +55,7 @@ def claim_passive(db: Database, key: str) -> bool:
     if state_of(db, key) is None:
         return True
     marks = ", ".join("?" for _ in _PASSIVE_FROM)
-    with db.conn:
+    with transaction(db):
         cursor = db.execute(
             f"UPDATE late_replies SET state = 'passive', done_at = ? WHERE key = ? AND state IN ({marks})",
             [_now(), key, *_PASSIVE_FROM],
@@ -63,7 +65,7 @@ def claim_passive(db: Database, key: str) -> bool:
 
 def claim_send(db: Database, key: str, text: str) -> bool:
     """True for the one worker that is to send the late reply; False if a retry carried it or it is sent."""
-    with db.conn:
+    with transaction(db):
         cursor = db.execute(
             "UPDATE late_replies SET state = 'sending', text = ? WHERE key = ? AND state = 'pending'", [text, key]
         )
@@ -81,7 +83,7 @@ def record_outcome(
     error: str | None = None,
 ) -> None:
     """How sending went: sent, refused (with the platform's code) or failed; the text stays for the operators."""
-    with db.conn:
+    with transaction(db):
         db.execute(
             "UPDATE late_replies SET state = ?, pages = ?, attempts = ?, error_code = ?, error = ?, done_at = ? "
             "WHERE key = ? AND state = 'sending'",
@@ -94,7 +96,7 @@ def recent(db: Database, limit: int = 50) -> list[dict]:
     return list(
         db.query(
             "SELECT at, channel, state, pages, attempts, error_code, error, user_hash, text FROM late_replies "
-            "ORDER BY at DESC, rowid DESC LIMIT ?",
+            f"ORDER BY at DESC, {insertion_order(db)} LIMIT ?",
             [limit],
         )
     )

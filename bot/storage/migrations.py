@@ -85,3 +85,12 @@ def create_late_replies(db: Database) -> None:
         if_not_exists=True,
     )
     db["late_replies"].create_index(["at"], if_not_exists=True)
+
+
+@migrations()
+def add_record_keys(db: Database) -> None:
+    """A key per record row, so a record written twice (a redone turn, a drained queue) is stored once."""
+    for table in ("turns", "unanswered", "feedback"):
+        if "record_key" not in db[table].columns_dict:
+            db[table].add_column("record_key", str)
+        db[table].create_index(["record_key"], unique=True, if_not_exists=True)

@@ -15,8 +15,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def log_turn(
-    db: Database,
+#: The columns of each record table a turn writes; `record_key` makes writing the same row twice harmless.
+RECORD_COLUMNS = {
+    "turns": ("at", "channel", "user_hash", "question", "action", "faq_id", "score", "region", "latency_ms"),
+    "unanswered": ("at", "channel", "user_hash", "question", "score", "best_faq_id"),
+    "feedback": ("at", "channel", "user_hash", "faq_id", "helpful"),
+}
+
+
+def turn_row(
     *,
     channel: str,
     user_hash: str,
@@ -26,47 +33,64 @@ def log_turn(
     score: float,
     region: str | None,
     latency_ms: float,
-) -> None:
+) -> dict:
     """One row per message the bot answered; the question must already be masked."""
-    db["turns"].insert(
-        {
-            "at": _now(),
-            "channel": channel,
-            "user_hash": user_hash,
-            "question": question,
-            "action": action,
-            "faq_id": faq_id,
-            "score": round(score, 4),
-            "region": region,
-            "latency_ms": round(latency_ms, 2),
-        }
-    )
+    return {
+        "at": _now(),
+        "channel": channel,
+        "user_hash": user_hash,
+        "question": question,
+        "action": action,
+        "faq_id": faq_id,
+        "score": round(score, 4),
+        "region": region,
+        "latency_ms": round(latency_ms, 2),
+    }
 
 
-def record_unanswered(
-    db: Database, *, channel: str, user_hash: str, question: str, score: float, best_faq_id: str | None
-) -> None:
+def unanswered_row(*, channel: str, user_hash: str, question: str, score: float, best_faq_id: str | None) -> dict:
     """A question the bot fell back on, for the operators' list of what to add."""
-    db["unanswered"].insert(
-        {
-            "at": _now(),
-            "channel": channel,
-            "user_hash": user_hash,
-            "question": question,
-            "score": round(score, 4),
-            "best_faq_id": best_faq_id,
-        }
-    )
+    return {
+        "at": _now(),
+        "channel": channel,
+        "user_hash": user_hash,
+        "question": question,
+        "score": round(score, 4),
+        "best_faq_id": best_faq_id,
+    }
 
 
-def record_feedback(db: Database, *, channel: str, user_hash: str, faq_id: str, helpful: bool) -> None:
+def feedback_row(*, channel: str, user_hash: str, faq_id: str, helpful: bool) -> dict:
     """A 有用/没用, typed or from a button."""
-    db["feedback"].insert(
-        {"at": _now(), "channel": channel, "user_hash": user_hash, "faq_id": faq_id, "helpful": int(helpful)}
+    return {"at": _now(), "channel": channel, "user_hash": user_hash, "faq_id": faq_id, "helpful": int(helpful)}
+
+
+def write_rows(db, rows: list[tuple[str, str | None, dict]]) -> None:
+    """Insert (table, record_key, row) records in one transaction; a key already stored is left as it is."""
+    if len(rows) == 1 and not isinstance(db, Database):  # PostgreSQL: one statement is atomic, no BEGIN/COMMIT
+        _insert(db, *rows[0])
+        return
+    with transaction(db):
+        for row in rows:
+            _insert(db, *row)
+
+
+def _insert(db, table: str, record_key: str | None, row: dict) -> None:
+    columns = RECORD_COLUMNS[table]
+    db.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}, record_key) "
+        f"VALUES ({', '.join('?' for _ in columns)}, ?) ON CONFLICT (record_key) DO NOTHING",
+        [*(row.get(column) for column in columns), record_key],
     )
 
 
-def stored_reply(db: Database, key: str) -> dict | None:
+def record_feedback(db, *, channel: str, user_hash: str, faq_id: str, helpful: bool) -> None:
+    """A 有用/没用 from a button, written at once."""
+    row = feedback_row(channel=channel, user_hash=user_hash, faq_id=faq_id, helpful=helpful)
+    write_rows(db, [("feedback", None, row)])
+
+
+def stored_reply(db, key: str) -> dict | None:
     """The reply already given to a delivery key (WeChat retries up to 3 times), or None for a new message.
 
     Claim, turn and reply are written in one transaction, so a key is either answered or absent: a worker
@@ -76,7 +100,7 @@ def stored_reply(db: Database, key: str) -> dict | None:
     return json.loads(row[0]) if row and row[0] is not None else None
 
 
-def store_reply(db: Database, key: str, reply: dict) -> None:
+def store_reply(db, key: str, reply: dict) -> None:
     """Keep the reply under its delivery key, for the retries."""
     with transaction(db):
         db.execute(
@@ -86,7 +110,7 @@ def store_reply(db: Database, key: str, reply: dict) -> None:
         )
 
 
-def same_content_as_before(db: Database, key: str, fingerprint: str) -> bool:
+def same_content_as_before(db, key: str, fingerprint: str) -> bool:
     """Remember what a signed request carried; False if the same signature came before with other content."""
     with transaction(db):
         db.execute(
@@ -97,7 +121,7 @@ def same_content_as_before(db: Database, key: str, fingerprint: str) -> bool:
     return row[0] == fingerprint
 
 
-def forget_before(db: Database, cutoff: float) -> None:
+def forget_before(db, cutoff: float) -> None:
     """Drop delivery keys, signed-request fingerprints and rate-limit windows older than anyone could need."""
     with transaction(db):
         db.execute("DELETE FROM processed_messages WHERE at < ?", [cutoff])
@@ -105,7 +129,7 @@ def forget_before(db: Database, cutoff: float) -> None:
         db.execute("DELETE FROM rate_limits WHERE window_start < ?", [cutoff])
 
 
-def unanswered_summary(db: Database, limit: int = 50) -> list[dict]:
+def unanswered_summary(db, limit: int = 50) -> list[dict]:
     """The questions most often left unanswered, newest first among equals."""
     return list(
         db.query(
@@ -116,22 +140,22 @@ def unanswered_summary(db: Database, limit: int = 50) -> list[dict]:
     )
 
 
-def count_request(db: Database, key: str, limit: int, window: float) -> float:
+def count_request(db, key: str, limit: int, window: float) -> float:
     """Fixed-window rate limit shared by every worker: 0 if allowed, else seconds until the window ends."""
     now = time.time()
     start = now - now % window
     with transaction(db):
         db.execute(
             "INSERT INTO rate_limits (key, window_start, hits) VALUES (?, ?, 1) "
-            "ON CONFLICT(key) DO UPDATE SET hits = CASE WHEN window_start = excluded.window_start "
-            "THEN hits + 1 ELSE 1 END, window_start = excluded.window_start",
+            "ON CONFLICT(key) DO UPDATE SET hits = CASE WHEN rate_limits.window_start = excluded.window_start "
+            "THEN rate_limits.hits + 1 ELSE 1 END, window_start = excluded.window_start",
             [key, start],
         )
         hits = db.execute("SELECT hits FROM rate_limits WHERE key = ?", [key]).fetchone()[0]
     return 0.0 if hits <= limit else max(start + window - now, 0.001)
 
 
-def feedback_summary(db: Database) -> list[dict]:
+def feedback_summary(db) -> list[dict]:
     """Per FAQ: how often users said 有用 and 没用, the most disliked first."""
     return list(
         db.query(
