@@ -1,10 +1,10 @@
-"""The only code importing Flask: blueprints, error handlers and the `faq` and `wechat` command groups."""
+"""The only code importing Flask: blueprints, error handlers and the `faq`, `wechat` and `admin` command groups."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import api, api_errors, cli, health, limits, pages, wechat, wechat_api, wechat_cli, wechat_menu
+from . import admin, admin_cli, api, api_errors, cli, health, limits, pages, wechat, wechat_api, wechat_cli, wechat_menu
 
 
 def register(app: Flask) -> None:
@@ -18,3 +18,5 @@ def register(app: Flask) -> None:
     wechat_cli.wechat.add_command(wechat_menu.menu)
     app.cli.add_command(wechat_cli.wechat)
     wechat_api.init_app(app)
+    admin.init_app(app)
+    app.cli.add_command(admin_cli.admin)

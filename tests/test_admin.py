@@ -1,0 +1,139 @@
+"""/admin through Flask's test client: accounts, login, CSRF, lock-out, roles and the audit log."""
+
+from __future__ import annotations
+
+import pytest
+from admin_console import PASSWORD, Operator, create_user
+
+from app import create_app
+from bot.storage import open_db, operators
+
+
+@pytest.fixture
+def admin_app(tmp_path, kb_dir):
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "bot.sqlite"),
+            "KNOWLEDGE_DIR": str(kb_dir),
+            "KNOWLEDGE_RELOAD_SECONDS": 0,
+            "ADMIN_LOGIN_ATTEMPTS": 3,
+        }
+    )
+
+
+@pytest.fixture
+def ann(admin_app):
+    """An editor, logged in."""
+    assert create_user(admin_app.test_cli_runner(), "ann", "editor").exit_code == 0
+    operator = Operator(admin_app.test_client())
+    assert operator.log_in("ann").status_code == 302
+    return operator
+
+
+def test_a_visitor_not_logged_in_is_sent_to_the_login_page(admin_app):
+    client = admin_app.test_client()
+    for path in ("/admin/", "/admin/unanswered", "/admin/faqs/gongji-what-is", "/admin/publish", "/admin/audit"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/admin/login")
+    assert "Log in" in client.get("/admin/login").get_data(as_text=True)
+
+
+def test_create_user_reads_the_password_from_stdin_and_stores_only_a_hash(admin_app):
+    result = create_user(admin_app.test_cli_runner(), "ann", "publisher", "correct horse battery")
+    assert result.exit_code == 0, result.output
+    assert "created: ann (publisher)" in result.output
+    account = operators.find_operator(open_db(admin_app.config["DATABASE"]), "ann")
+    assert account["role"] == "publisher"
+    assert account["password_hash"].startswith("scrypt:") and "correct horse" not in account["password_hash"]
+
+
+def test_create_user_refuses_a_short_password_and_an_unknown_role(admin_app):
+    runner = admin_app.test_cli_runner()
+    assert create_user(runner, "ann", "editor", "short").exit_code != 0
+    assert create_user(runner, "ann", "admin").exit_code != 0
+    assert operators.find_operator(open_db(admin_app.config["DATABASE"]), "ann") is None
+
+
+def test_login_then_logout(ann):
+    page = ann.client.get("/admin/")
+    assert page.status_code == 200 and "ann (editor)" in page.get_data(as_text=True)
+    assert ann.post("/admin/logout").status_code == 302
+    assert ann.client.get("/admin/").status_code == 302
+
+
+def test_the_session_cookie_is_secure_httponly_and_samesite(admin_app):
+    create_user(admin_app.test_cli_runner(), "ann", "editor")
+    response = Operator(admin_app.test_client()).log_in("ann")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_the_secure_flag_can_be_switched_off_for_local_http(tmp_path):
+    config = {"TESTING": True, "DATABASE": str(tmp_path / "b.sqlite"), "ADMIN_COOKIE_SECURE": False}
+    app = create_app(config, warm=False)
+    assert "Secure" not in app.test_client().get("/admin/login").headers["Set-Cookie"]
+
+
+def test_a_wrong_password_is_refused(admin_app):
+    create_user(admin_app.test_cli_runner(), "ann", "editor")
+    operator = Operator(admin_app.test_client())
+    response = operator.log_in("ann", "not the password")
+    assert response.status_code == 401
+    assert "Wrong name or password" in response.get_data(as_text=True)
+    assert operator.log_in("nobody", "not the password").status_code == 401
+    assert operator.client.get("/admin/").status_code == 302
+
+
+def test_a_form_without_the_csrf_token_is_refused_login_included(admin_app, ann):
+    client = admin_app.test_client()
+    forged = client.post("/admin/login", data={"name": "ann", "password": "a long enough password"})
+    assert forged.status_code == 400
+    assert client.get("/admin/").status_code == 302  # not logged in by the forged form
+    assert ann.client.post("/admin/logout").status_code == 400
+    wrong = ann.client.post("/admin/faqs/gongji-what-is", data={"csrf_token": "made-up", "question": "x"})
+    assert wrong.status_code == 400 and "did not come from this site" in wrong.get_data(as_text=True)
+    assert ann.client.get("/admin/").status_code == 200  # still logged in: the forged posts did nothing
+
+
+def test_repeated_wrong_passwords_lock_the_account_even_against_the_right_one(admin_app):
+    create_user(admin_app.test_cli_runner(), "ann", "editor")
+    operator = Operator(admin_app.test_client())
+    assert [operator.log_in("ann", "wrong").status_code for _ in range(3)] == [401, 401, 429]
+    locked = operator.log_in("ann")
+    assert locked.status_code == 429 and "locked" in locked.get_data(as_text=True)
+    assert operator.client.get("/admin/").status_code == 302
+    actions = [e["action"] + ":" + e["detail"] for e in operators.audit_entries(open_db(admin_app.config["DATABASE"]))]
+    assert "login refused:account locked" in actions
+
+
+def test_a_new_password_from_the_command_line_unlocks_the_account(admin_app):
+    runner = admin_app.test_cli_runner()
+    create_user(runner, "ann", "editor")
+    operator = Operator(admin_app.test_client())
+    for _ in range(3):
+        operator.log_in("ann", "wrong")
+    assert "updated" in create_user(runner, "ann", "editor", "another long password").output
+    assert operator.log_in("ann", "another long password").status_code == 302
+
+
+def test_an_editor_may_not_publish_or_roll_back(ann):
+    assert ann.post("/admin/publish", form_page="/admin/publish").status_code == 403
+    assert ann.post("/admin/rollback", {"version": "1"}, form_page="/admin/publish").status_code == 403
+
+
+def test_the_login_page_only_redirects_within_the_console(admin_app):
+    create_user(admin_app.test_cli_runner(), "ann", "editor")
+    operator = Operator(admin_app.test_client())
+    response = operator.client.post(
+        "/admin/login",
+        data={"name": "ann", "password": PASSWORD, "next": "//evil.example/", "csrf_token": operator.token()},
+    )
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_the_audit_log_says_who_did_what_and_when(ann):
+    page = ann.client.get("/admin/audit").get_data(as_text=True)
+    assert "created account" in page and "(command line)" in page
+    assert "logged in" in page and "ann" in page
