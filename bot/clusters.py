@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from .matching import Matcher
 
-#: Two questions whose content words overlap this much (Jaccard) ask the same thing.
-SAME_QUESTION_OVERLAP = 0.5
+#: Two questions whose content words, joined, are this similar (rapidfuzz ratio, 0-100) ask the same thing:
+#: 医保卡丢了怎么补办 and 医保卡掉了咋补 read 医保卡丢补办 / 医保卡掉补, 73.
+SAME_QUESTION_SIMILARITY = 60
 #: Examples shown per cluster.
 EXAMPLES = 5
 
@@ -39,11 +42,11 @@ def cluster(rows: list[dict], matcher: Matcher) -> list[Cluster]:
     for row in rows:
         last[row["question"]] = max(last.get(row["question"], ""), row["at"])
         kinds.setdefault(row["question"], set()).add(row["kind"])
-    groups: list[tuple[frozenset[str], list[str]]] = []
+    groups: list[tuple[str, list[str]]] = []
     for question, _ in counts.most_common():
         words = _words(question, matcher)
         for group_words, members in groups:
-            if _overlap(words, group_words) >= SAME_QUESTION_OVERLAP:
+            if fuzz.ratio(words, group_words) >= SAME_QUESTION_SIMILARITY:
                 members.append(question)
                 break
         else:
@@ -52,14 +55,10 @@ def cluster(rows: list[dict], matcher: Matcher) -> list[Cluster]:
     return sorted(clusters, key=lambda c: (-c.count, c.key))
 
 
-def _words(question: str, matcher: Matcher) -> frozenset[str]:
-    """The canonical content words; the characters when nothing is left (a question of only stop words)."""
+def _words(question: str, matcher: Matcher) -> str:
+    """The canonical content words in order, joined; the text itself when nothing is left (only stop words)."""
     tokens = matcher.analyzer.analyze(question, homophones=False).tokens
-    return frozenset(tokens) if tokens else frozenset(question)
-
-
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a | b else 0.0
+    return "".join(tokens) if tokens else question
 
 
 def _summarise(members, counts, last, kinds, matcher: Matcher) -> Cluster:

@@ -7,12 +7,11 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-import bot.knowledge as knowledge
 from bot.storage import operators, reports
 
 from . import admin_auth, admin_editor, admin_publish, admin_unanswered
 from .admin_charts import bar_chart, line_chart
-from .admin_knowledge import changed_files, draft_dir
+from .admin_knowledge import changed_files, checked, draft_dir
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 #: How many days of records the dashboard and the unanswered list look at unless asked otherwise.
@@ -122,8 +121,8 @@ def _health() -> dict:
     draft = draft_dir()
     source = current_app.extensions["knowledge"]
     return {
-        "live_problems": [str(p) for p in knowledge.check(live)[1]],
-        "draft_problems": [str(p) for p in knowledge.check(draft)[1]],
+        "live_problems": [str(p) for p in checked(live)[1]],
+        "draft_problems": [str(p) for p in checked(draft)[1]],
         "draft_changes": changed_files(live, draft),
         "rejected": [str(p) for p in source.last_problems],
         "serving": source.ready,

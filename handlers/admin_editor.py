@@ -19,6 +19,7 @@ from .admin_knowledge import (
     EntryError,
     EntryFields,
     add_entry,
+    checked,
     draft_dir,
     faq_file_names,
     read_entry,
@@ -40,7 +41,7 @@ class FormError(Exception):
 
 @blueprint.get("/faqs")
 def entries():
-    kb, problems = knowledge.check(draft_dir())
+    kb, problems = checked(draft_dir())
     faqs = sorted(kb.faqs, key=lambda f: (f.category, f.id)) if kb else []
     return render_template("admin/faqs.html", faqs=faqs, problems=_shown(problems))
 
@@ -150,7 +151,7 @@ def _unsaved(faq_id: str, file_name: str) -> EntryFields:
 def _editor(fields: EntryFields, error: str | None = None, saved: bool = False, new: bool = False):
     """The editor page; after a refused save the regional notes are shown as the operator typed them."""
     draft = draft_dir()
-    kb, problems = knowledge.check(draft)
+    kb, problems = checked(draft)
     region = request.values.get("preview_region", "")
     return render_template(
         "admin/editor.html",

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 import bot.knowledge as knowledge
+from bot.knowledge_source import content_hash
 from bot.matching.evaluation import evaluate
 
 #: The fields of an entry the editor shows, in the order they are written.
@@ -50,6 +51,21 @@ def _yaml() -> YAML:
     yaml.width = 4096  # never fold a long line the operator wrote on one
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
+
+
+#: Lint results by the content of the files: checking the whole base takes seconds, pages show it often.
+_CHECKED: dict[str, tuple] = {}
+_CHECKED_LIMIT = 8
+
+
+def checked(directory: Path) -> tuple[knowledge.KnowledgeBase | None, list[knowledge.Problem]]:
+    """`knowledge.check(directory)`, reused while the files are unchanged."""
+    key = f"{Path(directory).resolve()}:{content_hash(Path(directory))}"
+    if key not in _CHECKED:
+        _CHECKED[key] = knowledge.check(directory)
+        while len(_CHECKED) > _CHECKED_LIMIT:
+            del _CHECKED[next(iter(_CHECKED))]
+    return _CHECKED[key]
 
 
 def faq_file_names(directory: Path) -> list[str]:

@@ -13,6 +13,7 @@ from . import admin_auth
 from .admin_knowledge import (
     EntryError,
     changed_files,
+    checked,
     discard_draft,
     draft_dir,
     live_dir,
@@ -40,7 +41,7 @@ def _diff() -> list[dict]:
 
 
 def _page(status: int = 200, **values):
-    _, problems = knowledge.check(draft_dir())
+    _, problems = checked(draft_dir())
     return render_template(
         "admin/publish.html",
         changes=_diff(),

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from admin_console import Operator, create_user
 from hypothesis import settings
 
 import bot.knowledge as knowledge
@@ -80,3 +81,38 @@ def say(bot, request):
         return bot.respond(Incoming("wechat", request.node.name, text=text, **fields))
 
     return send
+
+
+@pytest.fixture
+def admin_app(tmp_path, kb_dir):
+    """The app serving a copy of the knowledge an operator may edit and publish, its draft and versions in tmp_path."""
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "bot.sqlite"),
+            "KNOWLEDGE_DIR": str(kb_dir),
+            "KNOWLEDGE_DRAFT_DIR": str(tmp_path / "draft"),
+            "KNOWLEDGE_VERSIONS_DIR": str(tmp_path / "versions"),
+            "KNOWLEDGE_RELOAD_SECONDS": 0,
+            "ADMIN_LOGIN_ATTEMPTS": 3,
+        }
+    )
+
+
+def _logged_in(app, name: str, role: str) -> Operator:
+    assert create_user(app.test_cli_runner(), name, role).exit_code == 0
+    operator = Operator(app.test_client())
+    assert operator.log_in(name).status_code == 302
+    return operator
+
+
+@pytest.fixture
+def editor(admin_app) -> Operator:
+    """ann, an editor, logged in to the console."""
+    return _logged_in(admin_app, "ann", "editor")
+
+
+@pytest.fixture
+def publisher(admin_app) -> Operator:
+    """pat, a publisher, logged in to the console."""
+    return _logged_in(admin_app, "pat", "publisher")

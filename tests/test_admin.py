@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from admin_console import PASSWORD, Operator, create_user
 
 from app import create_app
 from bot.storage import open_db, operators
-
-
-@pytest.fixture
-def admin_app(tmp_path, kb_dir):
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(tmp_path / "bot.sqlite"),
-            "KNOWLEDGE_DIR": str(kb_dir),
-            "KNOWLEDGE_RELOAD_SECONDS": 0,
-            "ADMIN_LOGIN_ATTEMPTS": 3,
-        }
-    )
-
-
-@pytest.fixture
-def ann(admin_app):
-    """An editor, logged in."""
-    assert create_user(admin_app.test_cli_runner(), "ann", "editor").exit_code == 0
-    operator = Operator(admin_app.test_client())
-    assert operator.log_in("ann").status_code == 302
-    return operator
 
 
 def test_a_visitor_not_logged_in_is_sent_to_the_login_page(admin_app):
@@ -56,11 +33,11 @@ def test_create_user_refuses_a_short_password_and_an_unknown_role(admin_app):
     assert operators.find_operator(open_db(admin_app.config["DATABASE"]), "ann") is None
 
 
-def test_login_then_logout(ann):
-    page = ann.client.get("/admin/")
+def test_login_then_logout(editor):
+    page = editor.client.get("/admin/")
     assert page.status_code == 200 and "ann (editor)" in page.get_data(as_text=True)
-    assert ann.post("/admin/logout").status_code == 302
-    assert ann.client.get("/admin/").status_code == 302
+    assert editor.post("/admin/logout").status_code == 302
+    assert editor.client.get("/admin/").status_code == 302
 
 
 def test_the_session_cookie_is_secure_httponly_and_samesite(admin_app):
@@ -86,15 +63,15 @@ def test_a_wrong_password_is_refused(admin_app):
     assert operator.client.get("/admin/").status_code == 302
 
 
-def test_a_form_without_the_csrf_token_is_refused_login_included(admin_app, ann):
+def test_a_form_without_the_csrf_token_is_refused_login_included(admin_app, editor):
     client = admin_app.test_client()
     forged = client.post("/admin/login", data={"name": "ann", "password": "a long enough password"})
     assert forged.status_code == 400
     assert client.get("/admin/").status_code == 302  # not logged in by the forged form
-    assert ann.client.post("/admin/logout").status_code == 400
-    wrong = ann.client.post("/admin/faqs/gongji-what-is", data={"csrf_token": "made-up", "question": "x"})
+    assert editor.client.post("/admin/logout").status_code == 400
+    wrong = editor.client.post("/admin/faqs/gongji-what-is", data={"csrf_token": "made-up", "question": "x"})
     assert wrong.status_code == 400 and "did not come from this site" in wrong.get_data(as_text=True)
-    assert ann.client.get("/admin/").status_code == 200  # still logged in: the forged posts did nothing
+    assert editor.client.get("/admin/").status_code == 200  # still logged in: the forged posts did nothing
 
 
 def test_repeated_wrong_passwords_lock_the_account_even_against_the_right_one(admin_app):
@@ -118,9 +95,9 @@ def test_a_new_password_from_the_command_line_unlocks_the_account(admin_app):
     assert operator.log_in("ann", "another long password").status_code == 302
 
 
-def test_an_editor_may_not_publish_or_roll_back(ann):
-    assert ann.post("/admin/publish", form_page="/admin/publish").status_code == 403
-    assert ann.post("/admin/rollback", {"version": "1"}, form_page="/admin/publish").status_code == 403
+def test_an_editor_may_not_publish_or_roll_back(editor):
+    assert editor.post("/admin/publish", form_page="/admin/publish").status_code == 403
+    assert editor.post("/admin/rollback", {"version": "1"}, form_page="/admin/publish").status_code == 403
 
 
 def test_the_login_page_only_redirects_within_the_console(admin_app):
@@ -133,7 +110,7 @@ def test_the_login_page_only_redirects_within_the_console(admin_app):
     assert response.headers["Location"] == "/admin/"
 
 
-def test_the_audit_log_says_who_did_what_and_when(ann):
-    page = ann.client.get("/admin/audit").get_data(as_text=True)
+def test_the_audit_log_says_who_did_what_and_when(editor):
+    page = editor.client.get("/admin/audit").get_data(as_text=True)
     assert "created account" in page and "(command line)" in page
     assert "logged in" in page and "ann" in page
