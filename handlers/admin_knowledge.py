@@ -1,12 +1,11 @@
-"""The few knowledge-file operations the console needs: read and write an entry, the draft, publish and rollback.
+"""The knowledge-file operations the console needs: entries through bot.knowledge.editing, the draft, publishing.
 
-Thin on purpose: the knowledge-tools branch (bot/knowledge/) brings the round-trip editor, the regression gate
-and versions as a library; these functions keep the console's side of that seam in one place.
+Drafts, versions and the publish gate are kept here, thin, until the knowledge-tools branch brings them as a
+library; the console's side of that seam stays in this one module.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tempfile
@@ -15,15 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
-from ruamel.yaml import YAML
-from ruamel.yaml.scalarstring import LiteralScalarString
 
 import bot.knowledge as knowledge
+from bot.knowledge import editing
 from bot.knowledge_source import content_hash
 from bot.matching.evaluation import evaluate
-
-#: The fields of an entry the editor shows, in the order they are written.
-ENTRY_FIELDS = ("id", "question", "alternates", "answer", "related", "regions", "sources", "reviewed")
 
 
 class EntryError(Exception):
@@ -45,14 +40,6 @@ class EntryFields:
     reviewed: str = ""
 
 
-def _yaml() -> YAML:
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never fold a long line the operator wrote on one
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
-
-
 #: Lint results by the content of the files: checking the whole base takes seconds, pages show it often.
 _CHECKED: dict[str, tuple] = {}
 _CHECKED_LIMIT = 8
@@ -72,97 +59,64 @@ def faq_file_names(directory: Path) -> list[str]:
     return [f"faqs/{p.name}" for p in knowledge.faq_files(Path(directory))]
 
 
-def _find(directory: Path, faq_id: str):
-    for name in faq_file_names(directory):
-        document = _yaml().load((Path(directory) / name).read_text(encoding="utf-8"))
-        for entry in (document or {}).get("faqs") or []:
-            if isinstance(entry, dict) and entry.get("id") == faq_id:
-                return name, document, entry
-    raise EntryError(f"no entry with id {faq_id!r}")
-
-
 def read_entry(directory: Path, faq_id: str) -> EntryFields:
     """The entry's fields as written in its file."""
-    name, _, entry = _find(directory, faq_id)
+    try:
+        entry = editing.read_entry(directory, faq_id)
+    except editing.EditError as exc:
+        raise EntryError(str(exc)) from None
     return EntryFields(
-        id=faq_id,
-        file=name,
-        question=str(entry.get("question") or ""),
-        alternates=[str(a) for a in entry.get("alternates") or []],
-        answer=str(entry.get("answer") or "").rstrip("\n"),
-        related=[str(r) for r in entry.get("related") or []],
-        regions={str(k): str(v) for k, v in (entry.get("regions") or {}).items()},
-        sources=[str(s) for s in entry.get("sources") or []],
-        reviewed=str(entry.get("reviewed") or ""),
+        id=entry.id,
+        file=f"faqs/{entry.file.name}",
+        question=entry.question,
+        alternates=list(entry.alternates),
+        answer=entry.answer.rstrip("\n"),
+        related=list(entry.related),
+        regions=dict(entry.regions),
+        sources=list(entry.sources),
+        reviewed=entry.reviewed,
     )
 
 
 def write_entry(directory: Path, fields: EntryFields) -> None:
-    """Write the fields back into the entry, keeping the file's comments, order and layout elsewhere."""
-    name, document, entry = _find(directory, fields.id)
-    _fill(entry, fields)
-    _write(Path(directory) / name, document)
+    """Write the fields back into the entry; the file's comments, order and layout stay as they were."""
+    try:
+        editing.update_entry(directory, fields.id, **_changes(fields))
+    except editing.EditError as exc:
+        raise EntryError(str(exc)) from None
 
 
 def add_entry(directory: Path, fields: EntryFields) -> None:
     """A new entry at the end of `fields.file`."""
     try:
-        _find(directory, fields.id)
-    except EntryError:
-        pass
-    else:
-        raise EntryError(f"the id {fields.id!r} is taken")
-    path = Path(directory) / fields.file
-    if fields.file not in faq_file_names(directory):
-        raise EntryError(f"no FAQ file {fields.file!r}")
-    document = _yaml().load(path.read_text(encoding="utf-8"))
-    entry = {"id": fields.id}
-    document["faqs"].append(entry)
-    _fill(document["faqs"][-1], fields)
-    _write(path, document)
+        editing.add_entry(directory, Path(fields.file).name, {"id": fields.id, **_changes(fields)})
+    except editing.EditError as exc:
+        raise EntryError(str(exc)) from None
 
 
 def add_alternate(directory: Path, faq_id: str, text: str) -> bool:
     """Append `text` to the entry's alternates; False if it is there already."""
-    name, document, entry = _find(directory, faq_id)
-    if text in [str(a) for a in entry["alternates"]]:
+    if text in read_entry(directory, faq_id).alternates:
         return False
-    entry["alternates"].append(text)
-    _write(Path(directory) / name, document)
+    editing.add_alternate(directory, faq_id, text)
     return True
 
 
-def _fill(entry, fields: EntryFields) -> None:
-    values = {
+def _changes(fields: EntryFields) -> dict:
+    """The form's fields as update_entry() takes them; an answer of several lines is written as a `|` block."""
+    answer = fields.answer.rstrip("\n") + "\n" if "\n" in fields.answer else fields.answer
+    return {
         "question": fields.question,
         "alternates": fields.alternates,
-        "answer": LiteralScalarString(fields.answer.rstrip("\n") + "\n") if "\n" in fields.answer else fields.answer,
+        "answer": answer,
         "related": fields.related,
         "regions": fields.regions,
         "sources": fields.sources,
         "reviewed": fields.reviewed,
     }
-    for key, value in values.items():
-        if not value and key in ("related", "regions"):
-            entry.pop(key, None)
-            continue
-        if key in entry and _plain(entry[key]) == _plain(value):
-            continue  # unchanged: keep it exactly as written (quotes, comments, dates)
-        entry[key] = value
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return str(value).rstrip("\n")
-
-
-def _write(path: Path, document) -> None:
-    buffer = io.StringIO()
-    _yaml().dump(document, buffer)
-    replace_file(path, buffer.getvalue().encode("utf-8"))
+# Drafts, publishing and versions --------------------------------------------------------------------------
 
 
 def replace_file(path: Path, content: bytes) -> None:
