@@ -236,15 +236,26 @@ class Regression:
     action: str
     taken_by: str | None  # the entry that now answers it, or the first offered
 
+    @property
+    def wrong(self) -> bool:
+        """Answered with another entry, or the right one no longer even offered; an ask-back offering it is not."""
+        return self.action != "clarify" or self.taken_by not in self.expected
+
 
 def regressions(live_matcher, draft_matcher, labelled) -> list[Regression]:
-    """Labelled questions answered right live but not with the draft: what a publish would break."""
+    """Labelled questions answered right live but not with the draft: what a publish would change for the worse.
+
+    Retraining moves the calibrated thresholds, so a few answered questions may become ask-backs that still
+    offer the right entry; `Regression.wrong` tells those apart from the ones the gate refuses.
+    """
     before = evaluate(live_matcher.match, labelled).outcomes
     after = evaluate(draft_matcher.match, labelled).outcomes
     broken = []
     for old, new in zip(before, after, strict=True):
         if old.correct and not new.correct:
             m = new.match
-            taken = m.faq_id or (m.candidates[0].faq_id if m.candidates else None)
+            offered = [c.faq_id for c in m.candidates]
+            right_offered = next((f for f in offered if f in new.item.expect), None)
+            taken = m.faq_id if m.action == "answer" else right_offered or (offered[0] if offered else None)
             broken.append(Regression(new.item.text, tuple(new.item.expect), m.action, taken))
     return broken

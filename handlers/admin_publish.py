@@ -70,12 +70,14 @@ def publish_draft():
     except knowledge.KnowledgeError as exc:
         return _page(409, refused="The draft has problems; fix them first.", lint=[str(p) for p in exc.problems])
     live_kb, live_matcher = source.current()
-    broken = regressions(live_matcher, draft_matcher, list(live_kb.labelled))
+    changes = regressions(live_matcher, draft_matcher, list(live_kb.labelled))
+    broken = [r for r in changes if r.wrong]
     if broken:
         admin_auth.audit("publish refused", "", f"{len(broken)} labelled question(s) would go wrong")
         return _page(409, refused="Publishing would make questions answered right go wrong.", broken=broken)
     version = publish(live, draft, versions_dir(), admin_auth.current_operator()["name"])
-    admin_auth.audit("published", f"version {version.number}", ", ".join(changed))
+    asked_back = f"; {len(changes)} labelled question(s) now asked back, the right entry offered" if changes else ""
+    admin_auth.audit("published", f"version {version.number}", ", ".join(changed) + asked_back)
     source.reload()  # this worker at once; the others notice the files within KNOWLEDGE_RELOAD_SECONDS
     return redirect(url_for("admin_publish.publish_page", published=version.number))
 
