@@ -72,11 +72,13 @@ def _frame(title: str, top_label: str) -> str:
 
 
 def _legend(names: list[str]) -> str:
+    """Along the bottom, between the first and last day, clear of the title."""
     parts = []
+    start = (WIDTH - len(names) * 100) / 2
     for i, (name, colour) in enumerate(zip(names, COLOURS, strict=False)):
-        x = WIDTH - PAD - (len(names) - i) * 110
-        parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{colour}"/>')
-        parts.append(f'<text x="{x + 16}" y="16" font-size="12">{escape(name)}</text>')
+        x = start + i * 100
+        parts.append(f'<rect x="{x}" y="{HEIGHT - 22}" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 16}" y="{HEIGHT - 12}" font-size="12">{escape(name)}</text>')
     return "".join(parts)
 
 

@@ -39,10 +39,11 @@ def test_fallbacks_asking_the_same_thing_are_one_cluster_with_count_examples_and
 def test_an_ask_back_the_user_did_not_answer_is_listed_and_one_answered_is_not(admin_app, editor):
     assert ask(admin_app, "walked-away", "亲情账户绑定").action == "clarify"
     assert ask(admin_app, "walked-away", "医保卡丢了怎么补办").action == "fallback"
+    assert ask(admin_app, "said-nothing-more", "亲情账户绑定").action == "clarify"
     assert ask(admin_app, "picked", "共济绑定").action == "clarify"
     assert ask(admin_app, "picked", "1").action == "answer"
     page = clusters_page(editor)
-    assert "rejected ask-back" in cluster_of(page, "亲情账户绑定")
+    assert "2×" in cluster_of(page, "亲情账户绑定") and "rejected ask-back" in cluster_of(page, "亲情账户绑定")
     assert "共济绑定" not in page
 
 

@@ -75,7 +75,7 @@ def unanswered_questions(db: Database, days: int) -> list[dict]:
         "SELECT question, at, NULL AS best_faq_id, 'rejected ask-back' AS kind FROM ("
         "  SELECT question, at, action, LEAD(action) OVER w AS next_action, LEAD(question) OVER w AS next_question"
         "  FROM turns WHERE at >= ? WINDOW w AS (PARTITION BY channel, user_hash ORDER BY id)"
-        ") WHERE action = 'clarify' AND NOT (next_action = 'answer' AND length(next_question) <= ?)",
+        ") WHERE action = 'clarify' AND NOT (COALESCE(next_action = 'answer' AND length(next_question) <= ?, 0))",
         [since(days), CHOICE_CHARACTERS],
     )
     return [*fallbacks, *rejected]
