@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 
@@ -43,7 +44,10 @@ knowledge_option = click.option(
 @faq.command("lint")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def lint_command(directory: str | None) -> None:
-    """Check every knowledge file; print `file:line: message` per problem, exit 1 if any."""
+    """Check every knowledge file; print `file:line: message` per problem, exit 1 if any.
+
+    Entries due for review (KNOWLEDGE_REVIEW_DAYS) or citing a superseded source are printed as warnings:
+    the bot still serves them."""
     root = directory or current_app.config["KNOWLEDGE_DIR"]
     kb, problems = knowledge.check(root)
     for problem in problems:
@@ -51,6 +55,9 @@ def lint_command(directory: str | None) -> None:
     if problems:
         click.echo(f"{len(problems)} problem(s) in {root}", err=True)
         sys.exit(1)
+    warnings = knowledge.due_for_review(kb, dt.date.today(), int(current_app.config["KNOWLEDGE_REVIEW_DAYS"]))
+    for warning in warnings:
+        click.echo(f"{warning.file}:{warning.line}: warning: {warning.message}")
     alternates = sum(len(f.alternates) for f in kb.faqs)
     click.echo(f"ok: {len(kb.faqs)} FAQs, {alternates} alternate questions, {len(kb.out_of_scope)} out-of-scope topics")
 

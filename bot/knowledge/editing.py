@@ -26,9 +26,22 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from . import faq_files
 
 #: The fields update_entry() may change, in the order a new entry is written.
-EDITABLE_FIELDS = ("question", "alternates", "answer", "related", "regions", "sources", "reviewed")
+EDITABLE_FIELDS = ("question", "alternates", "answer", "related", "regions", "sources", "notes", "reviewed")
 #: Where each field goes in an entry that lacks it: after the last of these it has.
-FIELD_ORDER = ("id", "category", "question", "alternates", "answer", "related", "regions", "sources", "reviewed")
+FIELD_ORDER = (
+    "id",
+    "category",
+    "question",
+    "alternates",
+    "answer",
+    "related",
+    "regions",
+    "sources",
+    "notes",
+    "reviewed",
+)
+#: Lists a new entry writes on one line, `[a, b]`.
+FLOW_LISTS = ("related", "sources")
 
 
 class EditError(Exception):
@@ -44,7 +57,8 @@ class EditableEntry:
     question: str
     alternates: tuple[str, ...]
     answer: str
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # ids from sources.yaml
+    notes: tuple[str, ...] = ()  # what the sources leave open, for reviewers; never shown to users
     reviewed: str = ""
     related: tuple[str, ...] = ()
     regions: dict[str, str] = field(default_factory=dict)
@@ -133,7 +147,7 @@ def update_entry(directory: str | Path, faq_id: str, **changes) -> Path:
     """Write the given fields (names from EDITABLE_FIELDS) into entry `faq_id`; the rest stays as written.
 
     Lists are changed item by item, so the comments beside untouched items stay; an empty value removes
-    an optional field (related, regions). Returns the file written; it is not rewritten if nothing changed.
+    an optional field (related, regions, notes). Returns the file written; it is not rewritten if nothing changed.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -214,6 +228,7 @@ def _plain(path: Path, entry: CommentedMap) -> EditableEntry:
         alternates=tuple(str(a) for a in entry.get("alternates") or ()),
         answer=str(entry.get("answer") or "").strip(),
         sources=tuple(str(s) for s in entry.get("sources") or ()),
+        notes=tuple(str(n) for n in entry.get("notes") or ()),
         reviewed=str(entry.get("reviewed") or ""),
         related=tuple(str(r) for r in entry.get("related") or ()),
         regions={str(k): str(v) for k, v in regions.items()} if isinstance(regions, dict) else {},
@@ -222,12 +237,12 @@ def _plain(path: Path, entry: CommentedMap) -> EditableEntry:
 
 
 def _set_field(entry: CommentedMap, name: str, value) -> None:
-    if name in ("alternates", "related", "sources"):
+    if name in ("alternates", "related", "sources", "notes"):
         items = [str(v).strip() for v in value or () if str(v).strip()]
-        if not items and name == "related":
+        if not items and name in ("related", "notes"):
             entry.pop(name, None)
             return
-        _place(entry, name, CommentedSeq(), flow=name == "related")
+        _place(entry, name, CommentedSeq(), flow=name in FLOW_LISTS)
         _replace_items(entry[name], items)
     elif name == "regions":
         notes = {str(k).strip(): str(v).strip() for k, v in (value or {}).items() if str(v).strip()}
