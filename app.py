@@ -41,6 +41,11 @@ _P = Policy()
 SETTINGS = (
     Setting("KNOWLEDGE_DIR", "", "Folder of the FAQ files; empty = the project's `knowledge/`"),
     Setting("KNOWLEDGE_RELOAD_SECONDS", 5.0, "How often to look for edited FAQ files and reload them; 0 = never"),
+    Setting(
+        "KNOWLEDGE_REVIEW_DAYS",
+        180,
+        "`faq lint` warns about entries whose `reviewed` date is older than this many days; 0 = never",
+    ),
     Setting("DATABASE", "", "SQLite file; empty = `instance/bot.sqlite`"),
     Setting(
         "MATCH_WRONG_ANSWER_TARGET",

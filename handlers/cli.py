@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 
@@ -11,6 +12,7 @@ from flask.cli import AppGroup
 
 import bot.knowledge as knowledge
 from bot.conversation import Conversation
+from bot.knowledge import spreadsheet
 from bot.matching import Match, Matcher
 from bot.matching.baseline import BaselineMatcher
 from bot.matching.evaluation import Report, cross_validate, evaluate, read_labelled
@@ -43,7 +45,10 @@ knowledge_option = click.option(
 @faq.command("lint")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def lint_command(directory: str | None) -> None:
-    """Check every knowledge file; print `file:line: message` per problem, exit 1 if any."""
+    """Check every knowledge file; print `file:line: message` per problem, exit 1 if any.
+
+    Entries due for review (KNOWLEDGE_REVIEW_DAYS) or citing a superseded source are printed as warnings:
+    the bot still serves them."""
     root = directory or current_app.config["KNOWLEDGE_DIR"]
     kb, problems = knowledge.check(root)
     for problem in problems:
@@ -51,8 +56,51 @@ def lint_command(directory: str | None) -> None:
     if problems:
         click.echo(f"{len(problems)} problem(s) in {root}", err=True)
         sys.exit(1)
+    warnings = knowledge.due_for_review(kb, dt.date.today(), int(current_app.config["KNOWLEDGE_REVIEW_DAYS"]))
+    for warning in warnings:
+        click.echo(f"{warning.file}:{warning.line}: warning: {warning.message}")
     alternates = sum(len(f.alternates) for f in kb.faqs)
     click.echo(f"ok: {len(kb.faqs)} FAQs, {alternates} alternate questions, {len(kb.out_of_scope)} out-of-scope topics")
+
+
+@faq.command("export")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), help="Write an Excel workbook.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Write a UTF-8 CSV file.")
+@knowledge_option
+def export_command(xlsx: str | None, csv_file: str | None, directory: str | None) -> None:
+    """Write every FAQ entry as one spreadsheet row (id, question, alternates, answer, …) for the policy team."""
+    if not (xlsx or csv_file):
+        raise click.UsageError("give --xlsx FILE or --csv FILE")
+    rows = spreadsheet.export_rows(directory or current_app.config["KNOWLEDGE_DIR"])
+    if xlsx:
+        spreadsheet.write_xlsx(rows, xlsx)
+    if csv_file:
+        spreadsheet.write_csv(rows, csv_file)
+    click.echo(f"{len(rows)} entries written to {', '.join(f for f in (xlsx, csv_file) if f)}")
+
+
+@faq.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--write", is_flag=True, help="Write the changes (only when lint finds no problem).")
+@knowledge_option
+def import_command(file: str, write: bool, directory: str | None) -> None:
+    """Read a spreadsheet made by `faq export`, lint the result and print the diff; write only with --write."""
+    root = directory or current_app.config["KNOWLEDGE_DIR"]
+    try:
+        result = spreadsheet.import_rows(root, spreadsheet.read_rows(file), write=write)
+    except spreadsheet.SheetError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not result.changed:
+        click.echo("no changes: the knowledge files already say what the spreadsheet says")
+        return
+    click.echo(result.diff, nl=False)
+    for problem in result.problems:
+        click.echo(str(problem))
+    if result.problems:
+        click.echo(f"{len(result.problems)} problem(s): nothing written", err=True)
+        sys.exit(1)
+    changed = ", ".join(result.changed_files)
+    click.echo(f"written: {changed}" if result.written else f"would change {changed}; add --write to write it")
 
 
 @faq.command("ask")

@@ -26,9 +26,22 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from . import faq_files
 
 #: The fields update_entry() may change, in the order a new entry is written.
-EDITABLE_FIELDS = ("question", "alternates", "answer", "related", "regions", "sources", "reviewed")
+EDITABLE_FIELDS = ("question", "alternates", "answer", "related", "regions", "sources", "notes", "reviewed")
 #: Where each field goes in an entry that lacks it: after the last of these it has.
-FIELD_ORDER = ("id", "category", "question", "alternates", "answer", "related", "regions", "sources", "reviewed")
+FIELD_ORDER = (
+    "id",
+    "category",
+    "question",
+    "alternates",
+    "answer",
+    "related",
+    "regions",
+    "sources",
+    "notes",
+    "reviewed",
+)
+#: Lists a new entry writes on one line, `[a, b]`.
+FLOW_LISTS = ("related", "sources")
 
 
 class EditError(Exception):
@@ -44,7 +57,8 @@ class EditableEntry:
     question: str
     alternates: tuple[str, ...]
     answer: str
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # ids from sources.yaml
+    notes: tuple[str, ...] = ()  # what the sources leave open, for reviewers; never shown to users
     reviewed: str = ""
     related: tuple[str, ...] = ()
     regions: dict[str, str] = field(default_factory=dict)
@@ -98,92 +112,146 @@ def write_text_atomically(path: Path, text: str) -> None:
         raise
 
 
-def find_entry(directory: str | Path, faq_id: str) -> tuple[Path, CommentedMap, CommentedMap]:
-    """The file holding `faq_id`, its parsed document and the entry's mapping in it; EditError if none."""
-    for path in faq_files(Path(directory)):
+class FaqEditor:
+    """Several changes to one knowledge directory, each FAQ file parsed once and written once by save().
+
+    ruamel.yaml's round trip is pure Python (about half a second per file): a spreadsheet import of every
+    entry goes through one editor; the functions below are one-change shortcuts.
+    """
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        self._documents: dict[Path, tuple[str, CommentedMap]] | None = None
+        self._added: dict[Path, list[str]] = {}
+
+    def documents(self) -> dict[Path, tuple[str, CommentedMap]]:
+        """Each FAQ file that parses: its text as read and its document (a broken file is lint's to name)."""
+        if self._documents is None:
+            self._documents = {}
+            for path in faq_files(self.directory):
+                try:
+                    self._documents[path] = (path.read_text(encoding="utf-8"), read_document(path))
+                except (EditError, UnicodeDecodeError):
+                    continue
+        return self._documents
+
+    def find(self, faq_id: str) -> tuple[Path, CommentedMap]:
+        """The file holding entry `faq_id` and the entry's mapping; EditError if there is none."""
+        for path, (_, data) in self.documents().items():
+            for entry in data["faqs"]:
+                if isinstance(entry, CommentedMap) and str(entry.get("id")) == faq_id:
+                    return path, entry
+        raise EditError(f"no FAQ entry with id '{faq_id}'")
+
+    def read(self, faq_id: str) -> EditableEntry:
+        path, entry = self.find(faq_id)
+        return _plain(path, entry)
+
+    def entries(self) -> list[EditableEntry]:
+        """Every entry, in file order."""
+        return [
+            _plain(path, entry)
+            for path, (_, data) in self.documents().items()
+            for entry in data["faqs"]
+            if isinstance(entry, CommentedMap) and entry.get("id")
+        ]
+
+    def update(self, faq_id: str, **changes) -> Path:
+        """Set the given fields (names from EDITABLE_FIELDS) of entry `faq_id`; the rest stays as written."""
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            editable = ", ".join(EDITABLE_FIELDS)
+            raise EditError(f"cannot edit field(s) {', '.join(sorted(unknown))}; editable: {editable}")
+        path, entry = self.find(faq_id)
+        for name, value in changes.items():
+            _set_field(entry, name, value)
+        return path
+
+    def add_alternate(self, faq_id: str, text: str) -> Path:
+        """Append one more way of asking to entry `faq_id` (nothing happens if it is already there)."""
+        text = text.strip()
+        if not text:
+            raise EditError("the alternate question is empty")
+        current = self.read(faq_id)
+        if text == current.question or text in current.alternates:
+            return current.file
+        return self.update(faq_id, alternates=[*current.alternates, text])
+
+    def add(self, file_name: str, entry: EditableEntry | dict) -> Path:
+        """Append a new entry to faqs/`file_name` (e.g. "gongji.yaml"); EditError if the id is taken."""
+        values = _as_dict(entry)
+        faq_id = str(values.get("id") or "").strip()
+        if not faq_id:
+            raise EditError("a new entry needs an id")
         try:
-            data = read_document(path)
+            self.find(faq_id)
         except EditError:
-            continue  # a broken file cannot hold the entry we can edit; lint names it
-        for entry in data["faqs"]:
-            if isinstance(entry, CommentedMap) and str(entry.get("id")) == faq_id:
-                return path, data, entry
-    raise EditError(f"no FAQ entry with id '{faq_id}'")
+            pass
+        else:
+            raise EditError(f"id '{faq_id}' is already used")
+        path = self.directory / "faqs" / file_name
+        if path not in self.documents():
+            raise EditError(f"no FAQ file faqs/{file_name}")
+        new = CommentedMap()
+        new["id"] = faq_id
+        if values.get("category"):
+            new["category"] = values["category"]
+        for name in EDITABLE_FIELDS:
+            if values.get(name) not in (None, "", (), [], {}):
+                _set_field(new, name, values[name])
+        self.documents()[path][1]["faqs"].append(new)
+        self._added.setdefault(path, []).append(faq_id)
+        return path
+
+    def save(self) -> list[Path]:
+        """Write every file whose text changed, each in one step; the files written."""
+        written = []
+        for path, (original, data) in (self._documents or {}).items():
+            text = dump_document(data)
+            for faq_id in self._added.get(path, ()):
+                text = _separated(text, faq_id)
+            if text != original:
+                write_text_atomically(path, text)
+                written.append(path)
+        self._documents, self._added = None, {}
+        return written
 
 
 def read_entry(directory: str | Path, faq_id: str) -> EditableEntry:
     """The entry `faq_id` as plain values, for a form."""
-    path, _, entry = find_entry(directory, faq_id)
-    return _plain(path, entry)
+    return FaqEditor(directory).read(faq_id)
 
 
 def list_entries(directory: str | Path) -> list[EditableEntry]:
     """Every entry of every FAQ file, in file order (files that do not parse are left out)."""
-    entries = []
-    for path in faq_files(Path(directory)):
-        try:
-            data = read_document(path)
-        except EditError:
-            continue
-        entries.extend(_plain(path, e) for e in data["faqs"] if isinstance(e, CommentedMap) and e.get("id"))
-    return entries
+    return FaqEditor(directory).entries()
 
 
 def update_entry(directory: str | Path, faq_id: str, **changes) -> Path:
     """Write the given fields (names from EDITABLE_FIELDS) into entry `faq_id`; the rest stays as written.
 
     Lists are changed item by item, so the comments beside untouched items stay; an empty value removes
-    an optional field (related, regions). Returns the file written; it is not rewritten if nothing changed.
+    an optional field (related, regions, notes). Returns the entry's file; it is not rewritten if nothing changed.
     """
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise EditError(f"cannot edit field(s) {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE_FIELDS)}")
-    path, data, entry = find_entry(directory, faq_id)
-    before = dump_document(data)
-    for name, value in changes.items():
-        _set_field(entry, name, value)
-    after = dump_document(data)
-    if after != before:
-        write_text_atomically(path, after)
+    editor = FaqEditor(directory)
+    path = editor.update(faq_id, **changes)
+    editor.save()
     return path
 
 
 def add_alternate(directory: str | Path, faq_id: str, text: str) -> Path:
     """Append one more way of asking to entry `faq_id` (nothing happens if it is already there)."""
-    text = text.strip()
-    if not text:
-        raise EditError("the alternate question is empty")
-    current = read_entry(directory, faq_id)
-    if text == current.question or text in current.alternates:
-        return current.file
-    return update_entry(directory, faq_id, alternates=[*current.alternates, text])
+    editor = FaqEditor(directory)
+    path = editor.add_alternate(faq_id, text)
+    editor.save()
+    return path
 
 
 def add_entry(directory: str | Path, file_name: str, entry: EditableEntry | dict) -> Path:
     """Append a new entry to faqs/`file_name` (e.g. "gongji.yaml"), which must exist; EditError if the id is taken."""
-    values = _as_dict(entry)
-    faq_id = str(values.get("id") or "").strip()
-    if not faq_id:
-        raise EditError("a new entry needs an id")
-    try:
-        find_entry(directory, faq_id)
-    except EditError:
-        pass
-    else:
-        raise EditError(f"id '{faq_id}' is already used")
-    path = Path(directory) / "faqs" / file_name
-    if not path.is_file():
-        raise EditError(f"no FAQ file faqs/{file_name}")
-    data = read_document(path)
-    new = CommentedMap()
-    new["id"] = faq_id
-    if values.get("category"):
-        new["category"] = values["category"]
-    for name in EDITABLE_FIELDS:
-        if values.get(name) not in (None, "", (), [], {}):
-            _set_field(new, name, values[name])
-    data["faqs"].append(new)
-    write_text_atomically(path, _separated(dump_document(data), faq_id))
+    editor = FaqEditor(directory)
+    path = editor.add(file_name, entry)
+    editor.save()
     return path
 
 
@@ -214,6 +282,7 @@ def _plain(path: Path, entry: CommentedMap) -> EditableEntry:
         alternates=tuple(str(a) for a in entry.get("alternates") or ()),
         answer=str(entry.get("answer") or "").strip(),
         sources=tuple(str(s) for s in entry.get("sources") or ()),
+        notes=tuple(str(n) for n in entry.get("notes") or ()),
         reviewed=str(entry.get("reviewed") or ""),
         related=tuple(str(r) for r in entry.get("related") or ()),
         regions={str(k): str(v) for k, v in regions.items()} if isinstance(regions, dict) else {},
@@ -222,12 +291,12 @@ def _plain(path: Path, entry: CommentedMap) -> EditableEntry:
 
 
 def _set_field(entry: CommentedMap, name: str, value) -> None:
-    if name in ("alternates", "related", "sources"):
+    if name in ("alternates", "related", "sources", "notes"):
         items = [str(v).strip() for v in value or () if str(v).strip()]
-        if not items and name == "related":
+        if not items and name in ("related", "notes"):
             entry.pop(name, None)
             return
-        _place(entry, name, CommentedSeq(), flow=name == "related")
+        _place(entry, name, CommentedSeq(), flow=name in FLOW_LISTS)
         _replace_items(entry[name], items)
     elif name == "regions":
         notes = {str(k).strip(): str(v).strip() for k, v in (value or {}).items() if str(v).strip()}
