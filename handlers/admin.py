@@ -11,7 +11,7 @@ from bot.storage import operators, reports
 
 from . import admin_auth, admin_editor, admin_publish, admin_unanswered
 from .admin_charts import bar_chart, line_chart
-from .admin_knowledge import changed_files, checked, draft_dir
+from .admin_knowledge import changed_files, checked, draft_dir, review_warnings
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 #: How many days of records the dashboard and the unanswered list look at unless asked otherwise.
@@ -120,8 +120,10 @@ def _health() -> dict:
     live = Path(current_app.config["KNOWLEDGE_DIR"])
     draft = draft_dir()
     source = current_app.extensions["knowledge"]
+    live_kb, live_problems = checked(live)
     return {
-        "live_problems": [str(p) for p in checked(live)[1]],
+        "live_problems": [str(p) for p in live_problems],
+        "warnings": [str(w) for w in review_warnings(live_kb)],
         "draft_problems": [str(p) for p in checked(draft)[1]],
         "draft_changes": changed_files(live, draft),
         "rejected": [str(p) for p in source.last_problems],

@@ -23,6 +23,7 @@ from .admin_knowledge import (
     draft_dir,
     faq_file_names,
     read_entry,
+    review_warnings,
     write_entry,
 )
 from .cli import explain_match
@@ -163,6 +164,7 @@ def _editor(fields: EntryFields, error: str | None = None, saved: bool = False, 
         new=new,
         problems=_shown(problems),
         entry_problems=[p for p in _shown(problems) if f"{fields.id}" in p or (fields.file and fields.file in p)],
+        warnings=[w for w in _shown(review_warnings(kb)) if fields.file and fields.file in w],
         preview=preview(kb, fields.id, region) if kb and not new and kb.faq(fields.id) else None,
         preview_region=region,
     )

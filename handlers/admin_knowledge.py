@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -53,6 +53,13 @@ def checked(directory: Path) -> tuple[knowledge.KnowledgeBase | None, list[knowl
         while len(_CHECKED) > _CHECKED_LIMIT:
             del _CHECKED[next(iter(_CHECKED))]
     return _CHECKED[key]
+
+
+def review_warnings(kb: knowledge.KnowledgeBase | None) -> list[knowledge.Problem]:
+    """What `faq lint` warns about and the bot still serves: old reviews (KNOWLEDGE_REVIEW_DAYS), superseded sources."""
+    if kb is None:
+        return []
+    return knowledge.due_for_review(kb, date.today(), int(current_app.config["KNOWLEDGE_REVIEW_DAYS"]))
 
 
 def faq_file_names(directory: Path) -> list[str]:

@@ -101,3 +101,11 @@ def test_try_it_shows_the_reply_and_why(editor):
 def test_try_it_refuses_an_unknown_knowledge_and_a_too_long_question(editor):
     assert editor.post("/admin/try", {"question": "共济", "against": "yesterday"}, "/admin/try").status_code == 400
     assert editor.post("/admin/try", {"question": "共" * 501}, "/admin/try").status_code == 400
+
+
+def test_an_old_review_date_is_a_warning_at_its_line(editor):
+    form = form_of(editor) | {"reviewed": "2020-01-01"}
+    page = unescape(editor.post(f"/admin/faqs/{ENTRY}", form, form_page=f"/admin/faqs/{ENTRY}").get_data(as_text=True))
+    assert "Lint: no problems" in page
+    warnings = page.split('id="warnings">')[1].split("</pre>")[0]
+    assert re.search(r"faqs/gongji\.yaml:\d+: .*2020-01-01", warnings), warnings
