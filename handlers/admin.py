@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
-from werkzeug.exceptions import HTTPException
 
 from bot.storage import operators, reports
 
@@ -28,14 +27,6 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     app.teardown_appcontext(admin_auth.close_database)
     app.context_processor(admin_auth.template_values)
-    app.register_error_handler(HTTPException, _admin_error)
-
-
-def _admin_error(error: HTTPException):
-    """Console pages get an HTML page naming the problem; the rest of the app keeps its own errors."""
-    if request.path.startswith("/admin"):
-        return render_template("admin/error.html", error=error), error.code
-    return error
 
 
 def days_asked() -> int:

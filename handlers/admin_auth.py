@@ -7,7 +7,8 @@ import secrets
 import time
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.storage import open_db, operators
@@ -129,6 +130,13 @@ def guard(bp: Blueprint, public: tuple[str, ...] = ()) -> None:
         if request.endpoint not in public:
             return require_login()
         return None
+
+    bp.register_error_handler(HTTPException, error_page)
+
+
+def error_page(error: HTTPException):
+    """A console page naming the problem (a 400's message says what to do), inside the console's frame."""
+    return render_template("admin/error.html", error=error), error.code
 
 
 def template_values() -> dict:

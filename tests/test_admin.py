@@ -114,3 +114,9 @@ def test_the_audit_log_says_who_did_what_and_when(editor):
     page = editor.client.get("/admin/audit").get_data(as_text=True)
     assert "created account" in page and "(command line)" in page
     assert "logged in" in page and "ann" in page
+
+
+def test_the_rest_of_the_app_keeps_its_own_error_answers(admin_app):
+    client = admin_app.test_client()
+    assert client.get("/api/v1/no-such-call").get_json()["error"]["code"] == "not_found"
+    assert client.get("/admin/faqs/no-such-entry").status_code == 302  # not logged in: to the login page first
