@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 
 from bot.storage import operators, reports
 
-from . import admin_auth, admin_editor, admin_publish, admin_unanswered
+from . import admin_auth, admin_editor, admin_publish, admin_spreadsheet, admin_unanswered
 from .admin_charts import bar_chart, line_chart
 from .admin_knowledge import changed_files, checked, draft_dir, review_warnings
 
@@ -23,7 +23,7 @@ admin_auth.guard(blueprint, public=("admin.login",))
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
-    for module in (admin_editor, admin_unanswered, admin_publish):
+    for module in (admin_editor, admin_unanswered, admin_publish, admin_spreadsheet):
         app.register_blueprint(module.blueprint)
     app.teardown_appcontext(admin_auth.close_database)
     app.context_processor(admin_auth.template_values)
