@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from bot.knowledge import FaqEntry, KnowledgeBase, KnowledgeError
 from bot.knowledge_source import trained
 from bot.matching import Match, Policy
 from bot.matching.evaluation import Outcome, evaluate
+
+log = logging.getLogger(__name__)
 
 VERSION_DIGITS = 4
 COMPARED_FIELDS = ("question", "alternates", "answer", "related", "regions", "sources", "notes", "reviewed")
@@ -97,13 +100,21 @@ class Store:
         return self.root / "live"
 
     def serve(self, knowledge_dir: str | Path) -> Path:
-        """The directory to serve: `live`, made to point at `knowledge_dir` while nothing is published."""
+        """The directory to serve: `live` once published or when it points at `knowledge_dir`.
+
+        Until the first publish `live` is made to point at `knowledge_dir` if it is missing or dangling, but
+        never moved from another folder: a command run with KNOWLEDGE_DIR set to a copy must not make the
+        running server serve that copy. Such a process serves its folder directly (and logs it)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        if self.live_version() is None:
-            target = Path(knowledge_dir).resolve()
-            if not self.live.is_symlink() or Path(os.readlink(self.live)) != target:
-                _point(self.live, target)
-        return self.live
+        if self.live_version() is not None:
+            return self.live
+        target = Path(knowledge_dir).resolve()
+        if not self.live.exists():  # missing, or pointing at a folder that is gone
+            _point(self.live, target)
+        if self.live.resolve() == target:
+            return self.live
+        log.warning("knowledge_store_elsewhere: %s serves another folder; serving %s directly", self.live, target)
+        return target
 
     def live_version(self) -> int | None:
         """The published version being served; None while `live` points at the hand-edited folder."""

@@ -2,13 +2,16 @@
 
 import json
 import re
+import shutil
 import time
 
 import pytest
+from served import Gunicorn
 
 import bot.knowledge as knowledge
 from app import create_app
 from bot.knowledge import editing
+from bot.publishing import PublishError, Store
 
 
 @pytest.fixture
@@ -108,3 +111,54 @@ def test_rollback_to_a_version_that_does_not_exist_is_a_clear_error(store_app):
     result = faq(store_app, "rollback", "7")
     assert result.exit_code == 1
     assert "there is no version 7" in result.output
+
+
+def test_a_command_run_on_a_copy_does_not_move_what_the_server_serves(tmp_path, kb_dir):
+    store = Store(tmp_path / "store")
+    assert store.serve(kb_dir) == store.live
+    assert store.live.resolve() == kb_dir.resolve()
+    copy = tmp_path / "copy"
+    shutil.copytree(kb_dir, copy)
+    assert store.serve(copy) == copy.resolve()  # served directly
+    assert store.live.resolve() == kb_dir.resolve()  # the server's link is untouched
+    shutil.rmtree(kb_dir)
+    assert store.serve(copy) == store.live  # a link to a folder that is gone is mended
+    assert store.live.resolve() == copy.resolve()
+
+
+def test_a_draft_is_a_copy_of_live_that_edits_do_not_leak_from(tmp_path, kb_dir):
+    store = Store(tmp_path / "store")
+    store.serve(kb_dir)
+    draft = store.draft("zhao")
+    editing.add_alternate(draft, "card-lending", "医保卡借给我哥用行吗")
+    assert "医保卡借给我哥用行吗" not in (kb_dir / "faqs" / "general.yaml").read_text(encoding="utf-8")
+    assert store.draft("zhao") == draft and "医保卡借给我哥用行吗" in (draft / "faqs" / "general.yaml").read_text(
+        encoding="utf-8"
+    )
+    store.draft("zhao", reset=True)
+    assert "医保卡借给我哥用行吗" not in (draft / "faqs" / "general.yaml").read_text(encoding="utf-8")
+    with pytest.raises(PublishError):
+        store.draft("../escape")
+
+
+def test_every_gunicorn_worker_serves_a_publish(tmp_path, kb_dir):
+    store_dir = tmp_path / "store"
+    settings = {"KNOWLEDGE_DIR": str(kb_dir), "KNOWLEDGE_STORE": str(store_dir), "KNOWLEDGE_RELOAD_SECONDS": "0.2"}
+    with Gunicorn(tmp_path, workers=2, **settings) as server:
+        offset = server.log_size()
+        store = Store(store_dir)
+        draft = store.draft("wang")
+        new_answer = editing.read_entry(draft, "card-lending").answer + "\n4. 发现冒用可拨打12393举报。"
+        editing.update_entry(draft, "card-lending", answer=new_answer)
+        assert store.publish(draft, "wang", "举报电话").accepted
+
+        server.wait_for(
+            lambda: (
+                server.ask("医保卡能借给家人用吗").status == 200 and server.log(offset).count("knowledge_loaded") >= 2
+            ),
+            timeout=300,
+            what="both workers reloading the published version",
+        )
+        answers = {server.get("/api/v1/faqs/card-lending").json()["answer"] for _ in range(20)}
+        assert answers == {new_answer}
+        assert server.get("/healthz").json()["knowledge"]["version"] == 1
