@@ -19,6 +19,7 @@ import handlers
 from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
+from bot.publishing import Store
 from bot.storage import StorageError, open_db
 
 _QUERY = re.compile(r"\?[^ \"]*")
@@ -45,6 +46,12 @@ SETTINGS = (
         "KNOWLEDGE_REVIEW_DAYS",
         180,
         "`faq lint` warns about entries whose `reviewed` date is older than this many days; 0 = never",
+    ),
+    Setting(
+        "KNOWLEDGE_STORE",
+        "",
+        "Folder of published knowledge versions, drafts and their history (`faq publish`, /admin); "
+        "empty = `instance/knowledge`",
     ),
     Setting("DATABASE", "", "SQLite file; empty = `instance/bot.sqlite`"),
     Setting(
@@ -145,15 +152,16 @@ def create_app(config: dict | None = None, warm: bool = True) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("werkzeug").addFilter(drop_query_strings)
 
+    policy = Policy(
+        wrong_answer_target=float(app.config["MATCH_WRONG_ANSWER_TARGET"]),
+        clarify=float(app.config["MATCH_CLARIFY_PROBABILITY"]),
+    )
+    store = Store(app.config["KNOWLEDGE_STORE"] or Path(app.instance_path) / "knowledge", policy)
     source = KnowledgeSource(
-        app.config["KNOWLEDGE_DIR"],
-        Policy(
-            wrong_answer_target=float(app.config["MATCH_WRONG_ANSWER_TARGET"]),
-            clarify=float(app.config["MATCH_CLARIFY_PROBABILITY"]),
-        ),
-        reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
+        store.serve(app.config["KNOWLEDGE_DIR"]), policy, reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"])
     )
     app.extensions["knowledge"] = source
+    app.extensions["knowledge_store"] = store
     if warm:
         source.warm()
     prepare_database(app.config["DATABASE"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import sys
 
@@ -17,6 +18,7 @@ from bot.matching import Match, Matcher
 from bot.matching.baseline import BaselineMatcher
 from bot.matching.evaluation import Report, cross_validate, evaluate, read_labelled
 from bot.messages import Incoming
+from bot.publishing import PublishError
 from bot.session import State
 from bot.storage import open_db, records
 
@@ -101,6 +103,76 @@ def import_command(file: str, write: bool, directory: str | None) -> None:
         sys.exit(1)
     changed = ", ".join(result.changed_files)
     click.echo(f"written: {changed}" if result.written else f"would change {changed}; add --write to write it")
+
+
+author_option = click.option(
+    "--author", default=getpass.getuser, show_default="your login name", help="Who is recorded as doing it."
+)
+
+
+@faq.command("draft")
+@click.argument("name")
+@click.option("--reset", is_flag=True, help="Throw the draft away and copy the live knowledge again.")
+def draft_command(name: str, reset: bool) -> None:
+    """Print the folder of draft NAME, a copy of the live knowledge made on first use, to edit and publish."""
+    try:
+        click.echo(current_app.extensions["knowledge_store"].draft(name, reset=reset))
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@faq.command("publish")
+@click.option("--draft", "draft", help="Publish this draft (see `faq draft`) instead of KNOWLEDGE_DIR.")
+@click.option("--message", "-m", default="", help="Why: kept with the version.")
+@author_option
+def publish_command(draft: str | None, message: str, author: str) -> None:
+    """Lint, run the labelled questions on it and on live, and make it the live version unless one goes wrong.
+
+    Without --draft it publishes the KNOWLEDGE_DIR folder (your hand edits or `git pull`)."""
+    store = current_app.extensions["knowledge_store"]
+    source = store.root / "drafts" / draft if draft else current_app.config["KNOWLEDGE_DIR"]
+    click.echo("checking: lint, then the labelled questions on the draft and on live (training takes a while) …")
+    try:
+        result = store.publish(source, author, message)
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not result.accepted:
+        for reason in result.reasons:
+            click.echo(reason)
+        click.echo(f"refused: {len(result.reasons)} reason(s); the live version is unchanged", err=True)
+        sys.exit(1)
+    for change in result.changes:
+        click.echo(f"  {change}")
+    click.echo(f"published version {result.version}; workers switch within KNOWLEDGE_RELOAD_SECONDS")
+
+
+@faq.command("versions")
+def versions_command() -> None:
+    """List the published versions: number, when, who, what changed; * marks the live one."""
+    store = current_app.extensions["knowledge_store"]
+    versions = store.versions()
+    if not versions:
+        click.echo(f"nothing published yet: serving {store.live.resolve()}")
+    for version in versions:
+        mark = "*" if version.live else " "
+        changes = "; ".join(version.changes[:5]) + (" …" if len(version.changes) > 5 else "")
+        message = f" — {version.message}" if version.message else ""
+        click.echo(f"{mark}{version.number:>4}  {version.at}  {version.author}{message}: {changes}")
+    rejected = store.last_rejected()
+    if rejected:
+        click.echo(f"last refused publish: {rejected['at']} by {rejected['author']}: {rejected['reasons'][0]}")
+
+
+@faq.command("rollback")
+@click.argument("version", type=int)
+@author_option
+def rollback_command(version: int, author: str) -> None:
+    """Serve published VERSION again (undo a publish); recorded in the history."""
+    try:
+        restored = current_app.extensions["knowledge_store"].rollback(version, author)
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"live is version {restored.number} again (published {restored.at} by {restored.author})")
 
 
 @faq.command("ask")

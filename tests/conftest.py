@@ -24,10 +24,11 @@ settings.load_profile("bounded")
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    """Tests see the defaults, never the developer's shell settings."""
+def clean_environment(monkeypatch, tmp_path):
+    """Tests see the defaults, never the developer's shell settings, and never a version they published."""
     for setting in SETTINGS:
         monkeypatch.delenv(setting.name, raising=False)
+    monkeypatch.setenv("KNOWLEDGE_STORE", str(tmp_path / "knowledge-store"))
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +68,14 @@ def runner(app):
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory):
     """The app's bot, built once: building a matcher takes seconds. Each test talks as its own user."""
+    folder = tmp_path_factory.mktemp("db")
     app = create_app(
-        {"TESTING": True, "DATABASE": str(tmp_path_factory.mktemp("db") / "bot.sqlite"), "KNOWLEDGE_RELOAD_SECONDS": 0}
+        {
+            "TESTING": True,
+            "DATABASE": str(folder / "bot.sqlite"),
+            "KNOWLEDGE_RELOAD_SECONDS": 0,
+            "KNOWLEDGE_STORE": str(folder / "knowledge-store"),
+        }
     )
     return app.extensions["bot"]
 

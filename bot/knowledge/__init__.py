@@ -214,4 +214,4 @@ def _label(root: Path, path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        return str(path.resolve())  # the folder a `live` link points at, not the link
