@@ -114,10 +114,6 @@ SETTINGS = (
     ),
     Setting("ADMIN_LOGIN_ATTEMPTS", 5, "Wrong passwords in a row after which a console account is locked"),
     Setting("ADMIN_LOCKOUT_SECONDS", 900, "How long a locked console account stays locked, in seconds"),
-    Setting("KNOWLEDGE_DRAFT_DIR", "", "Folder of the console's draft knowledge; empty = `instance/knowledge-draft`"),
-    Setting(
-        "KNOWLEDGE_VERSIONS_DIR", "", "Folder of published knowledge versions; empty = `instance/knowledge-versions`"
-    ),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),
     Setting("LOG_LEVEL", "INFO", "Python logging level"),
 )
@@ -138,11 +134,6 @@ def create_app(config: dict | None = None, warm: bool = True) -> Flask:
         app.config["KNOWLEDGE_DIR"] = str(knowledge.DEFAULT_DIR)
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = str(Path(app.instance_path) / "bot.sqlite")
-    for setting, folder in (
-        ("KNOWLEDGE_DRAFT_DIR", "knowledge-draft"),
-        ("KNOWLEDGE_VERSIONS_DIR", "knowledge-versions"),
-    ):
-        app.config[setting] = app.config[setting] or str(Path(app.instance_path) / folder)
     # The console's login cookie: never readable by scripts, not sent by other sites' forms, HTTPS only.
     app.config.update(
         SESSION_COOKIE_SECURE=bool(app.config["ADMIN_COOKIE_SECURE"]),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
@@ -189,7 +188,7 @@ def preview(kb: knowledge.KnowledgeBase, faq_id: str, region: str) -> dict:
 
 def _shown(problems) -> list[str]:
     """Problems as `file:line: message`, the file named inside the knowledge folder as in `faq lint`."""
-    draft = str(Path(current_app.config["KNOWLEDGE_DRAFT_DIR"]))
+    draft = str(draft_dir())
     return [str(p).replace(draft + "/", "").replace(draft, ".") for p in problems]
 
 

@@ -6,23 +6,10 @@ import difflib
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-import bot.knowledge as knowledge
-from bot.knowledge_source import trained
+from bot.publishing import PublishError
 
 from . import admin_auth
-from .admin_knowledge import (
-    EntryError,
-    changed_files,
-    checked,
-    discard_draft,
-    draft_dir,
-    live_dir,
-    publish,
-    regressions,
-    rollback,
-    versions,
-    versions_dir,
-)
+from .admin_knowledge import changed_files, checked, draft_dir, live_dir, store
 
 blueprint = Blueprint("admin_publish", __name__, url_prefix="/admin")
 admin_auth.guard(blueprint)
@@ -46,7 +33,8 @@ def _page(status: int = 200, **values):
         "admin/publish.html",
         changes=_diff(),
         problems=[str(p) for p in problems],
-        versions=versions(versions_dir()),
+        versions=list(reversed(store().versions())),
+        live_version=store().live_version(),
         **values,
     ), status
 
@@ -59,27 +47,28 @@ def publish_page():
 @blueprint.post("/publish")
 @admin_auth.publisher_only
 def publish_draft():
-    """Lint, then the labelled questions: refused (409) if any answered right now would go wrong."""
-    live, draft = live_dir(), draft_dir()
-    changed = changed_files(live, draft)
-    if not changed:
+    """Lint, then the labelled questions (bot.publishing's gate): refused (409) naming what would go wrong."""
+    if not changed_files(live_dir(), draft_dir()):
         return _page(400, refused="The draft is the same as the live knowledge: nothing to publish.")
-    source = current_app.extensions["knowledge"]
+    author = admin_auth.current_operator()["name"]
     try:
-        draft_kb, draft_matcher = trained(draft, source.policy)
-    except knowledge.KnowledgeError as exc:
-        return _page(409, refused="The draft has problems; fix them first.", lint=[str(p) for p in exc.problems])
-    live_kb, live_matcher = source.current()
-    changes = regressions(live_matcher, draft_matcher, list(live_kb.labelled))
-    broken = [r for r in changes if r.wrong]
-    if broken:
-        admin_auth.audit("publish refused", "", f"{len(broken)} labelled question(s) would go wrong")
-        return _page(409, refused="Publishing would make questions answered right go wrong.", broken=broken)
-    version = publish(live, draft, versions_dir(), admin_auth.current_operator()["name"])
-    asked_back = f"; {len(changes)} labelled question(s) now asked back, the right entry offered" if changes else ""
-    admin_auth.audit("published", f"version {version.number}", ", ".join(changed) + asked_back)
-    source.reload()  # this worker at once; the others notice the files within KNOWLEDGE_RELOAD_SECONDS
-    return redirect(url_for("admin_publish.publish_page", published=version.number))
+        if store().live_version() is None:
+            # Keep the hand-edited files as version 1 first, so the console's first publish can be rolled back.
+            store().publish(live_dir(), author, "the files as they were before the console's first publish")
+        result = store().publish(draft_dir(), author, "from the console")
+    except PublishError as exc:
+        return _page(400, refused=str(exc))
+    if not result.accepted:
+        admin_auth.audit("publish refused", "", "; ".join(result.reasons[:20]))
+        refused = (
+            "The draft has problems; fix them first."
+            if result.problems
+            else ("Publishing would make questions answered right go wrong.")
+        )
+        return _page(409, refused=refused, lint=list(result.problems), broken=list(result.regressions))
+    admin_auth.audit("published", f"version {result.version}", "; ".join(result.changes))
+    current_app.extensions["knowledge"].reload()  # this worker at once; the others notice the new live version
+    return redirect(url_for("admin_publish.publish_page", published=result.version))
 
 
 @blueprint.post("/rollback")
@@ -89,10 +78,11 @@ def rollback_version():
     if not (number.isascii() and number.isdigit()):
         abort(400, description="version: the number of a published version")
     try:
-        version = rollback(live_dir(), draft_dir(), versions_dir(), int(number), admin_auth.current_operator()["name"])
-    except EntryError as exc:
+        store().rollback(int(number), admin_auth.current_operator()["name"])
+    except PublishError as exc:
         abort(400, description=str(exc))
-    admin_auth.audit("rolled back", f"version {number}", f"now version {version.number}")
+    draft_dir(reset=True)  # the draft starts again from what is now live
+    admin_auth.audit("rolled back", f"version {number}")
     current_app.extensions["knowledge"].reload()
     return redirect(url_for("admin_publish.publish_page", rolled_back=number))
 
@@ -101,6 +91,6 @@ def rollback_version():
 def discard():
     """Throw the draft's changes away: it starts again from the live knowledge."""
     changed = changed_files(live_dir(), draft_dir())
-    discard_draft(live_dir(), draft_dir())
+    draft_dir(reset=True)
     admin_auth.audit("discarded draft", "", ", ".join(changed))
     return redirect(url_for("admin_publish.publish_page"))

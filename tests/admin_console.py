@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "a long enough password"
@@ -31,3 +32,13 @@ class Operator:
     def post(self, path: str, data: dict | None = None, form_page: str = "/admin/"):
         """A form post carrying the token the console's pages give this session."""
         return self.client.post(path, data={**(data or {}), "csrf_token": self.token(form_page)})
+
+
+def draft_of(app) -> Path:
+    """The console's draft folder in the app's knowledge store."""
+    return app.extensions["knowledge_store"].draft("console")
+
+
+def live_of(app) -> Path:
+    """The folder the app serves: the store's live version (KNOWLEDGE_DIR until the first publish)."""
+    return app.extensions["knowledge_store"].live.resolve()

@@ -92,14 +92,12 @@ def say(bot, request):
 
 @pytest.fixture
 def admin_app(tmp_path, kb_dir):
-    """The app serving a copy of the knowledge an operator may edit and publish, its draft and versions in tmp_path."""
+    """The app serving a copy of the knowledge an operator may edit and publish (its store in tmp_path)."""
     return create_app(
         {
             "TESTING": True,
             "DATABASE": str(tmp_path / "bot.sqlite"),
             "KNOWLEDGE_DIR": str(kb_dir),
-            "KNOWLEDGE_DRAFT_DIR": str(tmp_path / "draft"),
-            "KNOWLEDGE_VERSIONS_DIR": str(tmp_path / "versions"),
             "KNOWLEDGE_RELOAD_SECONDS": 0,
             "ADMIN_LOGIN_ATTEMPTS": 3,
         }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from pathlib import Path
+
+from admin_console import draft_of
 
 from bot import Incoming
 from handlers.admin_charts import line_chart
@@ -35,7 +36,7 @@ def test_the_dashboard_charts_what_users_asked_and_how_it_went(admin_app, editor
 def test_the_dashboard_shows_a_broken_draft_in_its_health(admin_app, editor):
     draft = editor.client.get("/admin/faqs")  # makes the draft
     assert draft.status_code == 200
-    path = Path(admin_app.config["KNOWLEDGE_DRAFT_DIR"]) / "faqs" / "gongji.yaml"
+    path = draft_of(admin_app) / "faqs" / "gongji.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "\n  - id: [broken\n", encoding="utf-8")
     health = unescape(editor.client.get("/admin/").get_data(as_text=True)).split('id="health"')[1]
     assert re.search(r"Draft: <span class=\"error\">\d+ problem", health)

@@ -7,6 +7,8 @@ import re
 from html import unescape
 from pathlib import Path
 
+from admin_console import draft_of
+
 from bot.storage import open_db, operators
 from handlers.admin_knowledge import read_entry
 
@@ -24,7 +26,7 @@ def form_of(operator, faq_id: str = ENTRY) -> dict:
 
 
 def draft_file(admin_app, name: str = "faqs/gongji.yaml") -> Path:
-    return Path(admin_app.config["KNOWLEDGE_DRAFT_DIR"]) / name
+    return draft_of(admin_app) / name
 
 
 def test_saving_an_unchanged_form_leaves_the_file_byte_for_byte_as_it_was(admin_app, editor, kb_dir):
@@ -36,7 +38,7 @@ def test_saving_an_unchanged_form_leaves_the_file_byte_for_byte_as_it_was(admin_
 def test_editing_an_answer_changes_only_that_answer_in_the_draft(admin_app, editor, kb_dir):
     form = form_of(editor) | {"answer": NEW_ANSWER}
     page = editor.post(f"/admin/faqs/{ENTRY}", form, form_page=f"/admin/faqs/{ENTRY}").get_data(as_text=True)
-    assert read_entry(Path(admin_app.config["KNOWLEDGE_DRAFT_DIR"]), ENTRY).answer == NEW_ANSWER
+    assert read_entry(draft_of(admin_app), ENTRY).answer == NEW_ANSWER
     original = (kb_dir / "faqs" / "gongji.yaml").read_text(encoding="utf-8").splitlines()
     edited = draft_file(admin_app).read_text(encoding="utf-8").splitlines()
     assert edited[:3] == original[:3]  # the file's comments stay
@@ -69,7 +71,7 @@ def test_a_regional_note_without_a_place_is_refused_and_nothing_typed_is_lost(ad
     page = unescape(response.get_data(as_text=True))
     assert response.status_code == 400 and "regional notes, line 1" in page
     assert "武汉 只写了说明没有冒号" in page and "测试改写" in page
-    assert read_entry(Path(admin_app.config["KNOWLEDGE_DRAFT_DIR"]), ENTRY).answer != NEW_ANSWER
+    assert read_entry(draft_of(admin_app), ENTRY).answer != NEW_ANSWER
 
 
 def test_an_unknown_entry_is_a_404(editor):

@@ -6,7 +6,8 @@ import csv
 import io
 import re
 from html import unescape
-from pathlib import Path
+
+from admin_console import draft_of
 
 from bot.storage import open_db, operators
 from handlers.admin_knowledge import read_entry
@@ -38,7 +39,7 @@ def test_an_edited_export_comes_back_into_the_draft_with_its_diff(admin_app, edi
     assert response.status_code == 200 and "Written into the draft" in page
     diff = page.split('<pre class="diff">')[1].split("</pre>")[0]
     assert re.search(r"^\+.*政策问答（表格里改的）。$", diff, re.M), diff
-    draft = Path(admin_app.config["KNOWLEDGE_DRAFT_DIR"])
+    draft = draft_of(admin_app)
     assert read_entry(draft, "gongji-what-is").answer == "政策问答（表格里改的）。"
     assert read_entry(kb_dir, "gongji-what-is").answer != "政策问答（表格里改的）。"
     assert operators.audit_entries(open_db(admin_app.config["DATABASE"]))[0]["action"] == "imported spreadsheet (draft)"

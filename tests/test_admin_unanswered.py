@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from html import unescape
-from pathlib import Path
+
+from admin_console import draft_of, live_of
 
 from bot import Incoming
 from bot.storage import open_db, operators
@@ -55,9 +56,9 @@ def test_adding_an_example_as_an_alternate_writes_the_draft_and_the_audit_log(ad
         form_page="/admin/unanswered",
     )
     assert response.status_code == 302 and "/admin/faqs/card-lending" in response.headers["Location"]
-    draft = Path(admin_app.config["KNOWLEDGE_DRAFT_DIR"])
+    draft = draft_of(admin_app)
     assert read_entry(draft, "card-lending").alternates[-1] == "医保卡丢了怎么补办"
-    assert "医保卡丢了怎么补办" not in read_entry(Path(admin_app.config["KNOWLEDGE_DIR"]), "card-lending").alternates
+    assert "医保卡丢了怎么补办" not in read_entry(live_of(admin_app), "card-lending").alternates
     latest = operators.audit_entries(open_db(admin_app.config["DATABASE"]))[0]
     assert (latest["operator"], latest["action"], latest["target"]) == (
         "ann",
