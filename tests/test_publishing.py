@@ -179,3 +179,16 @@ def test_a_publish_that_would_undo_a_later_one_is_refused(store_app, kb_dir, tmp
         other.publish(copy, "li")
     assert [v.number for v in other.versions()] == [1]
     assert Path(old_draft).is_dir()
+
+
+def test_healthz_says_which_hand_edit_was_refused_while_the_last_good_version_serves(store_app, kb_dir):
+    source = store_app.extensions["knowledge"]
+    source.current()
+    faq_file = kb_dir / "faqs" / "general.yaml"
+    faq_file.write_text(faq_file.read_text(encoding="utf-8").replace("reviewed: 2026-12-01", "reviewed: soon", 1))
+    assert source.reload()
+    response = store_app.test_client().get("/healthz")
+    assert response.status_code == 200
+    rejected = response.get_json()["knowledge"]["last_rejected_edit"]
+    assert rejected["what"] == "edited files"
+    assert any("general.yaml:" in reason and "reviewed must be a date" in reason for reason in rejected["reasons"])
