@@ -36,6 +36,8 @@ from bot.matching.evaluation import Outcome, evaluate
 log = logging.getLogger(__name__)
 
 VERSION_DIGITS = 4
+#: In a draft: the live version it was copied from (hidden, so the loader never reads it).
+BASE_FILE = ".based-on-version"
 COMPARED_FIELDS = ("question", "alternates", "answer", "related", "regions", "sources", "notes", "reviewed")
 
 
@@ -137,6 +139,7 @@ class Store:
             shutil.rmtree(path)
         if not path.exists():
             _copy_knowledge(self.live.resolve(), path)
+            (path / BASE_FILE).write_text(str(self.live_version() or 0), encoding="utf-8")
         return path
 
     def discard_draft(self, name: str) -> None:
@@ -170,14 +173,17 @@ class Store:
         rejected = [event for event in self.history() if event["event"] == "rejected"]
         return rejected[-1] if rejected else None
 
-    def publish(self, source: str | Path, author: str, message: str = "") -> PublishResult:
+    def publish(self, source: str | Path, author: str, message: str = "", force: bool = False) -> PublishResult:
         """Lint `source`, run the regression gate against live, and if both pass make it the next live version.
 
-        Takes as long as training a matcher on the draft (15-30 s); one publish at a time per store."""
+        Refuses (PublishError) a source that would silently undo a publish made since it was copied, unless
+        `force`. Takes as long as training a matcher on the draft (15-30 s); one publish at a time per store."""
         source = Path(source)
         if not source.is_dir():
             raise PublishError(f"nothing to publish: {source} is not a folder")
         with self._lock():
+            if not force:
+                self._check_base(source)
             try:
                 draft_kb, draft_matcher = trained(source.resolve(), self.policy)
             except KnowledgeError as exc:
@@ -198,8 +204,36 @@ class Store:
             number = self._next_number()
             _copy_knowledge(source, self.version_dir(number))
             _point(self.live, Path("versions") / self.version_dir(number).name)
-            self._record("publish", author, version=number, message=message, changes=changes or ["first version"])
+            self._record(
+                "publish",
+                author,
+                version=number,
+                message=message,
+                changes=changes or ["first version"],
+                source=str(source.resolve()),
+            )
             return PublishResult(True, number, tuple(changes))
+
+    def _check_base(self, source: Path) -> None:
+        """A draft must start from the live version; another folder must be where live was published from."""
+        live = self.live_version()
+        if live is None:
+            return
+        base_file = source / BASE_FILE
+        if base_file.is_file():
+            base = int(base_file.read_text(encoding="utf-8").strip() or 0)
+            if base != live:
+                raise PublishError(
+                    f"live is version {live} now, but this draft was copied from version {base}: publishing it would "
+                    "undo what was published since; start a new draft (faq draft NAME --reset) and redo the change"
+                )
+            return
+        published = [e for e in self.history() if e["event"] == "publish" and e["version"] == live]
+        if published and published[-1].get("source") != str(source.resolve()):
+            raise PublishError(
+                f"live version {live} was published from {published[-1].get('source')}, not from {source}: "
+                "publishing this folder would undo its changes; edit a draft (faq draft NAME) instead, or force it"
+            )
 
     def rollback(self, number: int, author: str) -> Version:
         """Serve published version `number` again (no gate: it was served before)."""

@@ -70,10 +70,10 @@ def lint_command(directory: str | None) -> None:
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Write a UTF-8 CSV file.")
 @knowledge_option
 def export_command(xlsx: str | None, csv_file: str | None, directory: str | None) -> None:
-    """Write every FAQ entry as one spreadsheet row (id, question, alternates, answer, …) for the policy team."""
+    """Write every FAQ entry being served as one spreadsheet row (id, question, alternates, answer, …)."""
     if not (xlsx or csv_file):
         raise click.UsageError("give --xlsx FILE or --csv FILE")
-    rows = spreadsheet.export_rows(directory or current_app.config["KNOWLEDGE_DIR"])
+    rows = spreadsheet.export_rows(directory or current_app.extensions["knowledge"].directory)
     if xlsx:
         spreadsheet.write_xlsx(rows, xlsx)
     if csv_file:
@@ -124,8 +124,9 @@ def draft_command(name: str, reset: bool) -> None:
 @faq.command("publish")
 @click.option("--draft", "draft", help="Publish this draft (see `faq draft`) instead of KNOWLEDGE_DIR.")
 @click.option("--message", "-m", default="", help="Why: kept with the version.")
+@click.option("--force", is_flag=True, help="Publish even if it undoes a publish made since the draft was copied.")
 @author_option
-def publish_command(draft: str | None, message: str, author: str) -> None:
+def publish_command(draft: str | None, message: str, force: bool, author: str) -> None:
     """Lint, run the labelled questions on it and on live, and make it the live version unless one goes wrong.
 
     Without --draft it publishes the KNOWLEDGE_DIR folder (your hand edits or `git pull`)."""
@@ -133,7 +134,7 @@ def publish_command(draft: str | None, message: str, author: str) -> None:
     source = store.root / "drafts" / draft if draft else current_app.config["KNOWLEDGE_DIR"]
     click.echo("checking: lint, then the labelled questions on the draft and on live (training takes a while) …")
     try:
-        result = store.publish(source, author, message)
+        result = store.publish(source, author, message, force=force)
     except PublishError as exc:
         raise click.ClickException(str(exc)) from None
     if not result.accepted:

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 from served import Gunicorn
@@ -162,3 +163,32 @@ def test_every_gunicorn_worker_serves_a_publish(tmp_path, kb_dir):
         answers = {server.get("/api/v1/faqs/card-lending").json()["answer"] for _ in range(20)}
         assert answers == {new_answer}
         assert server.get("/healthz").json()["knowledge"]["version"] == 1
+
+
+def test_a_publish_that_would_undo_a_later_one_is_refused(store_app, kb_dir, tmp_path):
+    old_draft = faq(store_app, "draft", "zhao").output.strip()  # copied before version 1
+    assert faq(store_app, "publish", "--author", "wang").exit_code == 0
+
+    stale = faq(store_app, "publish", "--draft", "zhao", "--author", "zhao")
+    assert stale.exit_code == 1
+    assert "live is version 1 now, but this draft was copied from version 0" in stale.output
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(kb_dir, copy)
+    other = store_app.extensions["knowledge_store"]
+    with pytest.raises(PublishError, match="publishing this folder would undo its changes"):
+        other.publish(copy, "li")
+    assert [v.number for v in other.versions()] == [1]
+    assert Path(old_draft).is_dir()
+
+
+def test_healthz_says_which_hand_edit_was_refused_while_the_last_good_version_serves(store_app, kb_dir):
+    source = store_app.extensions["knowledge"]
+    source.current()
+    faq_file = kb_dir / "faqs" / "general.yaml"
+    faq_file.write_text(faq_file.read_text(encoding="utf-8").replace("reviewed: 2026-12-01", "reviewed: soon", 1))
+    assert source.reload()
+    response = store_app.test_client().get("/healthz")
+    assert response.status_code == 200
+    rejected = response.get_json()["knowledge"]["last_rejected_edit"]
+    assert rejected["what"] == "edited files"
+    assert any("general.yaml:" in reason and "reviewed must be a date" in reason for reason in rejected["reasons"])
