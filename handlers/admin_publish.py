@@ -52,10 +52,12 @@ def publish_draft():
         return _page(400, refused="The draft is the same as the live knowledge: nothing to publish.")
     author = admin_auth.current_operator()["name"]
     try:
-        if store().live_version() is None:
+        first = store().live_version() is None
+        if first:
             # Keep the hand-edited files as version 1 first, so the console's first publish can be rolled back.
             store().publish(live_dir(), author, "the files as they were before the console's first publish")
-        result = store().publish(draft_dir(), author, "from the console")
+        # The draft was copied from those very files: version 1 holds nothing it could undo.
+        result = store().publish(draft_dir(), author, "from the console", force=first)
     except PublishError as exc:
         return _page(400, refused=str(exc))
     if not result.accepted:
@@ -67,6 +69,7 @@ def publish_draft():
         )
         return _page(409, refused=refused, lint=list(result.problems), broken=list(result.regressions))
     admin_auth.audit("published", f"version {result.version}", "; ".join(result.changes))
+    draft_dir(reset=True)  # the next change starts from the version now live
     current_app.extensions["knowledge"].reload()  # this worker at once; the others notice the new live version
     return redirect(url_for("admin_publish.publish_page", published=result.version))
 
