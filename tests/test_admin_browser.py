@@ -19,6 +19,8 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 QUESTION = "亲情账户绑定"  # asked back today
 ENTRY = "qinqing-bind-app"
 NEW_ANSWER = "新版回答：先激活本人医保电子凭证。\n1. 打开国家医保服务平台APP，进入“我的家庭成员”。"
+#: A console page lints the live files and the draft on first view (seconds each; more while other tests train).
+PAGE_MS = 60_000
 TRAINING_MS = 180_000  # publishing trains the draft's matcher: tens of seconds on a busy 2-core machine
 
 
@@ -48,7 +50,7 @@ def page(browser, console_server):  # noqa: F811 (the imported fixture)
     _, base_url = console_server
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(PAGE_MS)
     yield page
     context.close()
 
@@ -96,7 +98,7 @@ def test_an_operator_finds_a_cluster_is_stopped_by_the_gate_then_publishes_an_an
     page.set_default_timeout(TRAINING_MS)
     page.get_by_role("button", name="Publish the draft").click()
     expect(page.get_by_role("alert")).to_contain_text("would make questions answered right go wrong")
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(PAGE_MS)
     expect(page.locator("#broken tbody tr").first).to_contain_text("asks back among")
     page.get_by_role("button", name="Discard the draft's changes").click()
     expect(page.get_by_text("The draft is the same as the live knowledge.")).to_be_visible()
@@ -113,7 +115,7 @@ def test_an_operator_finds_a_cluster_is_stopped_by_the_gate_then_publishes_an_an
     page.set_default_timeout(TRAINING_MS)
     page.get_by_role("button", name="Publish the draft").click()
     expect(page.get_by_role("status")).to_contain_text("Published version 2")
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(PAGE_MS)
     assert ask_on_the_chat_page(page, title).startswith(NEW_ANSWER.splitlines()[0])
 
     page.get_by_role("button", name="Roll back to this version").click()
