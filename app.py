@@ -19,6 +19,7 @@ import handlers
 from bot import Bot
 from bot.knowledge_source import KnowledgeSource
 from bot.matching import Policy
+from bot.publishing import Store
 from bot.storage import StorageError, open_db
 from bot.storage.postgres import PgDatabase
 
@@ -42,6 +43,17 @@ _P = Policy()
 SETTINGS = (
     Setting("KNOWLEDGE_DIR", "", "Folder of the FAQ files; empty = the project's `knowledge/`"),
     Setting("KNOWLEDGE_RELOAD_SECONDS", 5.0, "How often to look for edited FAQ files and reload them; 0 = never"),
+    Setting(
+        "KNOWLEDGE_REVIEW_DAYS",
+        180,
+        "`faq lint` warns about entries whose `reviewed` date is older than this many days; 0 = never",
+    ),
+    Setting(
+        "KNOWLEDGE_STORE",
+        "",
+        "Folder of published knowledge versions, drafts and their history (`faq publish`, /admin); "
+        "empty = `instance/knowledge`",
+    ),
     Setting("DATABASE", "", "SQLite file; empty = `instance/bot.sqlite`"),
     Setting(
         "DATABASE_URL",
@@ -133,6 +145,13 @@ SETTINGS = (
         0,
         "Reverse proxies in front (nginx = 1), only with that many in front: client IPs then come from X-Forwarded-For",
     ),
+    Setting(
+        "ADMIN_COOKIE_SECURE",
+        True,
+        "The console's session cookie is sent over HTTPS only; false only to try the console on plain http locally",
+    ),
+    Setting("ADMIN_LOGIN_ATTEMPTS", 5, "Wrong passwords in a row after which a console account is locked"),
+    Setting("ADMIN_LOCKOUT_SECONDS", 900, "How long a locked console account stays locked, in seconds"),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024, "Largest request body accepted, in bytes (larger → 413)"),
     Setting("LOG_LEVEL", "INFO", "Python logging level"),
 )
@@ -153,18 +172,25 @@ def create_app(config: dict | None = None, warm: bool = True) -> Flask:
         app.config["KNOWLEDGE_DIR"] = str(knowledge.DEFAULT_DIR)
     if not app.config["DATABASE"]:
         app.config["DATABASE"] = str(Path(app.instance_path) / "bot.sqlite")
+    # The console's login cookie: never readable by scripts, not sent by other sites' forms, HTTPS only.
+    app.config.update(
+        SESSION_COOKIE_SECURE=bool(app.config["ADMIN_COOKIE_SECURE"]),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("werkzeug").addFilter(drop_query_strings)
 
+    policy = Policy(
+        wrong_answer_target=float(app.config["MATCH_WRONG_ANSWER_TARGET"]),
+        clarify=float(app.config["MATCH_CLARIFY_PROBABILITY"]),
+    )
+    store = Store(app.config["KNOWLEDGE_STORE"] or Path(app.instance_path) / "knowledge", policy)
     source = KnowledgeSource(
-        app.config["KNOWLEDGE_DIR"],
-        Policy(
-            wrong_answer_target=float(app.config["MATCH_WRONG_ANSWER_TARGET"]),
-            clarify=float(app.config["MATCH_CLARIFY_PROBABILITY"]),
-        ),
-        reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"]),
+        store.serve(app.config["KNOWLEDGE_DIR"]), policy, reload_seconds=float(app.config["KNOWLEDGE_RELOAD_SECONDS"])
     )
     app.extensions["knowledge"] = source
+    app.extensions["knowledge_store"] = store
     if warm:
         source.warm()
     prepare_database(app.config["DATABASE"], app.config["DATABASE_URL"])

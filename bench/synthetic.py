@@ -66,7 +66,7 @@ def grow(entries: int, target: Path, source: Path = knowledge.DEFAULT_DIR) -> Pa
                 "question": chosen[0],
                 "alternates": chosen[1:],
                 "answer": f"{product}的办理方式以当地规定为准。",
-                "sources": ["synthetic benchmark entry"],
+                "sources": list(template.sources),
                 "reviewed": "2026-12-01",
             }
         )

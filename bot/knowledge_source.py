@@ -153,7 +153,7 @@ class KnowledgeSource:
 
     def _files_fingerprint(self) -> tuple:
         """Name, mtime and size of each file the loader reads; editors' temporary files change nothing."""
-        found = []
+        found = [(str(self.directory.resolve()), None, None)]  # a publish swaps the folder `directory` links to
         for path in knowledge.source_files(self.directory):
             try:
                 stat = path.stat()

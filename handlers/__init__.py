@@ -1,10 +1,24 @@
-"""The only code importing Flask: blueprints, error handlers and the `faq` and `wechat` command groups."""
+"""The only code importing Flask: blueprints, error handlers and the `faq`, `wechat` and `admin` command groups."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import api, api_errors, cli, health, limits, miniprogram_kf, pages, wechat, wechat_api, wechat_cli, wechat_menu
+from . import (
+    admin,
+    admin_cli,
+    api,
+    api_errors,
+    cli,
+    health,
+    limits,
+    miniprogram_kf,
+    pages,
+    wechat,
+    wechat_api,
+    wechat_cli,
+    wechat_menu,
+)
 
 
 def register(app: Flask) -> None:
@@ -20,3 +34,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(wechat_cli.wechat)
     wechat_api.init_app(app)
     miniprogram_kf.init_app(app)
+    admin.init_app(app)
+    app.cli.add_command(admin_cli.admin)

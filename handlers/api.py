@@ -190,7 +190,7 @@ def faq(faq_id: str):
         answer=entry.answer,
         regions=entry.regions,
         related=[{"faq_id": r.id, "title": r.title} for r in related],
-        sources=list(entry.sources),
+        sources=[str(kb.references_by_id.get(cited, cited)) for cited in entry.sources],
         reviewed=entry.reviewed,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
 import json
 import sys
 
@@ -11,10 +13,12 @@ from flask.cli import AppGroup
 
 import bot.knowledge as knowledge
 from bot.conversation import Conversation
+from bot.knowledge import spreadsheet
 from bot.matching import Match, Matcher
 from bot.matching.baseline import BaselineMatcher
 from bot.matching.evaluation import Report, cross_validate, evaluate, read_labelled
 from bot.messages import Incoming
+from bot.publishing import PublishError
 from bot.session import State
 from bot.storage import records
 
@@ -43,7 +47,10 @@ knowledge_option = click.option(
 @faq.command("lint")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def lint_command(directory: str | None) -> None:
-    """Check every knowledge file; print `file:line: message` per problem, exit 1 if any."""
+    """Check every knowledge file; print `file:line: message` per problem, exit 1 if any.
+
+    Entries due for review (KNOWLEDGE_REVIEW_DAYS) or citing a superseded source are printed as warnings:
+    the bot still serves them."""
     root = directory or current_app.config["KNOWLEDGE_DIR"]
     kb, problems = knowledge.check(root)
     for problem in problems:
@@ -51,8 +58,122 @@ def lint_command(directory: str | None) -> None:
     if problems:
         click.echo(f"{len(problems)} problem(s) in {root}", err=True)
         sys.exit(1)
+    warnings = knowledge.due_for_review(kb, dt.date.today(), int(current_app.config["KNOWLEDGE_REVIEW_DAYS"]))
+    for warning in warnings:
+        click.echo(f"{warning.file}:{warning.line}: warning: {warning.message}")
     alternates = sum(len(f.alternates) for f in kb.faqs)
     click.echo(f"ok: {len(kb.faqs)} FAQs, {alternates} alternate questions, {len(kb.out_of_scope)} out-of-scope topics")
+
+
+@faq.command("export")
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False), help="Write an Excel workbook.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Write a UTF-8 CSV file.")
+@knowledge_option
+def export_command(xlsx: str | None, csv_file: str | None, directory: str | None) -> None:
+    """Write every FAQ entry being served as one spreadsheet row (id, question, alternates, answer, …)."""
+    if not (xlsx or csv_file):
+        raise click.UsageError("give --xlsx FILE or --csv FILE")
+    rows = spreadsheet.export_rows(directory or current_app.extensions["knowledge"].directory)
+    if xlsx:
+        spreadsheet.write_xlsx(rows, xlsx)
+    if csv_file:
+        spreadsheet.write_csv(rows, csv_file)
+    click.echo(f"{len(rows)} entries written to {', '.join(f for f in (xlsx, csv_file) if f)}")
+
+
+@faq.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--write", is_flag=True, help="Write the changes (only when lint finds no problem).")
+@knowledge_option
+def import_command(file: str, write: bool, directory: str | None) -> None:
+    """Read a spreadsheet made by `faq export`, lint the result and print the diff; write only with --write."""
+    root = directory or current_app.config["KNOWLEDGE_DIR"]
+    try:
+        result = spreadsheet.import_rows(root, spreadsheet.read_rows(file), write=write)
+    except spreadsheet.SheetError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not result.changed:
+        click.echo("no changes: the knowledge files already say what the spreadsheet says")
+        return
+    click.echo(result.diff, nl=False)
+    for problem in result.problems:
+        click.echo(str(problem))
+    if result.problems:
+        click.echo(f"{len(result.problems)} problem(s): nothing written", err=True)
+        sys.exit(1)
+    changed = ", ".join(result.changed_files)
+    click.echo(f"written: {changed}" if result.written else f"would change {changed}; add --write to write it")
+
+
+author_option = click.option(
+    "--author", default=getpass.getuser, show_default="your login name", help="Who is recorded as doing it."
+)
+
+
+@faq.command("draft")
+@click.argument("name")
+@click.option("--reset", is_flag=True, help="Throw the draft away and copy the live knowledge again.")
+def draft_command(name: str, reset: bool) -> None:
+    """Print the folder of draft NAME, a copy of the live knowledge made on first use, to edit and publish."""
+    try:
+        click.echo(current_app.extensions["knowledge_store"].draft(name, reset=reset))
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@faq.command("publish")
+@click.option("--draft", "draft", help="Publish this draft (see `faq draft`) instead of KNOWLEDGE_DIR.")
+@click.option("--message", "-m", default="", help="Why: kept with the version.")
+@click.option("--force", is_flag=True, help="Publish even if it undoes a publish made since the draft was copied.")
+@author_option
+def publish_command(draft: str | None, message: str, force: bool, author: str) -> None:
+    """Lint, run the labelled questions on it and on live, and make it the live version unless one goes wrong.
+
+    Without --draft it publishes the KNOWLEDGE_DIR folder (your hand edits or `git pull`)."""
+    store = current_app.extensions["knowledge_store"]
+    source = store.root / "drafts" / draft if draft else current_app.config["KNOWLEDGE_DIR"]
+    click.echo("checking: lint, then the labelled questions on the draft and on live (training takes a while) …")
+    try:
+        result = store.publish(source, author, message, force=force)
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not result.accepted:
+        for reason in result.reasons:
+            click.echo(reason)
+        click.echo(f"refused: {len(result.reasons)} reason(s); the live version is unchanged", err=True)
+        sys.exit(1)
+    for change in result.changes:
+        click.echo(f"  {change}")
+    click.echo(f"published version {result.version}; workers switch within KNOWLEDGE_RELOAD_SECONDS")
+
+
+@faq.command("versions")
+def versions_command() -> None:
+    """List the published versions: number, when, who, what changed; * marks the live one."""
+    store = current_app.extensions["knowledge_store"]
+    versions = store.versions()
+    if not versions:
+        click.echo(f"nothing published yet: serving {store.live.resolve()}")
+    for version in versions:
+        mark = "*" if version.live else " "
+        changes = "; ".join(version.changes[:5]) + (" …" if len(version.changes) > 5 else "")
+        message = f" — {version.message}" if version.message else ""
+        click.echo(f"{mark}{version.number:>4}  {version.at}  {version.author}{message}: {changes}")
+    rejected = store.last_rejected()
+    if rejected:
+        click.echo(f"last refused publish: {rejected['at']} by {rejected['author']}: {rejected['reasons'][0]}")
+
+
+@faq.command("rollback")
+@click.argument("version", type=int)
+@author_option
+def rollback_command(version: int, author: str) -> None:
+    """Serve published VERSION again (undo a publish); recorded in the history."""
+    try:
+        restored = current_app.extensions["knowledge_store"].rollback(version, author)
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"live is version {restored.number} again (published {restored.at} by {restored.author})")
 
 
 @faq.command("ask")

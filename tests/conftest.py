@@ -7,6 +7,7 @@ from pathlib import Path
 
 import engines
 import pytest
+from admin_console import Operator, create_user
 from hypothesis import settings
 
 import bot.knowledge as knowledge
@@ -50,10 +51,11 @@ def module_storage(engine, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    """Tests see the defaults, never the developer's shell settings."""
+def clean_environment(monkeypatch, tmp_path):
+    """Tests see the defaults, never the developer's shell settings, and never a version they published."""
     for setting in SETTINGS:
         monkeypatch.delenv(setting.name, raising=False)
+    monkeypatch.setenv("KNOWLEDGE_STORE", str(tmp_path / "knowledge-store"))
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +95,11 @@ def runner(app):
 
 
 @pytest.fixture(scope="module")
-def bot(module_storage):
+def bot(module_storage, tmp_path_factory):
     """The app's bot, built once: building a matcher takes seconds. Each test talks as its own user."""
-    app = create_app({"TESTING": True, **module_storage, "KNOWLEDGE_RELOAD_SECONDS": 0})
+    folder = tmp_path_factory.mktemp("store")
+    settings = {"TESTING": True, **module_storage, "KNOWLEDGE_RELOAD_SECONDS": 0}
+    app = create_app({**settings, "KNOWLEDGE_STORE": str(folder / "knowledge-store")})
     yield app.extensions["bot"]
     app.extensions["bot"].close()
 
@@ -108,3 +112,36 @@ def say(bot, request):
         return bot.respond(Incoming("wechat", request.node.name, text=text, **fields))
 
     return send
+
+
+@pytest.fixture
+def admin_app(tmp_path, kb_dir):
+    """The app serving a copy of the knowledge an operator may edit and publish (its store in tmp_path)."""
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "bot.sqlite"),
+            "KNOWLEDGE_DIR": str(kb_dir),
+            "KNOWLEDGE_RELOAD_SECONDS": 0,
+            "ADMIN_LOGIN_ATTEMPTS": 3,
+        }
+    )
+
+
+def _logged_in(app, name: str, role: str) -> Operator:
+    assert create_user(app.test_cli_runner(), name, role).exit_code == 0
+    operator = Operator(app.test_client())
+    assert operator.log_in(name).status_code == 302
+    return operator
+
+
+@pytest.fixture
+def editor(admin_app) -> Operator:
+    """ann, an editor, logged in to the console."""
+    return _logged_in(admin_app, "ann", "editor")
+
+
+@pytest.fixture
+def publisher(admin_app) -> Operator:
+    """pat, a publisher, logged in to the console."""
+    return _logged_in(admin_app, "pat", "publisher")

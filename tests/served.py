@@ -46,6 +46,7 @@ class Gunicorn:
         self.env = {
             **clean,
             "DATABASE": str(self.database),
+            "KNOWLEDGE_STORE": str(folder / "knowledge-store"),
             "WECHAT_TOKEN": TOKEN,
             "WECHAT_AES_KEY": AES_KEY,
             "WECHAT_APP_ID": APP_ID,

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from app import SETTINGS
+from handlers.admin_cli import admin
 from handlers.cli import faq
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -31,3 +32,8 @@ def test_quick_start_is_two_commands():
 @pytest.mark.parametrize("command", ["wechat menu push", "wechat menu show", "wechat menu delete", "wechat late"])
 def test_every_wechat_command_is_documented(command):
     assert f"flask --app app {command}" in README
+
+
+@pytest.mark.parametrize("command", sorted(admin.commands))
+def test_every_admin_command_is_documented(command):
+    assert f"flask --app app admin {command}" in README

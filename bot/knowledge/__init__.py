@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from . import lint
@@ -16,6 +17,7 @@ from .loader import (
     read_regions,
     read_relations,
     read_smalltalk,
+    read_sources,
     read_synonyms,
     read_templates,
     read_topic_ids,
@@ -31,6 +33,7 @@ from .model import (
     MenuButton,
     OutOfScopeTopic,
     Province,
+    Reference,
     Relations,
     SmalltalkIntent,
     relation_template,
@@ -82,9 +85,11 @@ __all__ = [
     "OutOfScopeTopic",
     "Problem",
     "Province",
+    "Reference",
     "Relations",
     "SmalltalkIntent",
     "check",
+    "due_for_review",
     "load",
     "relation_template",
 ]
@@ -165,6 +170,7 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
         commands=part(read_commands, "commands.yaml", Commands()),
         relations=relations,
         labelled=tuple(_labelled(root, problems)),
+        references=tuple(part(read_sources, "sources.yaml", [])),
     )
     if any(p.unreadable for p in problems):
         # A file that did not parse lost all its entries; every rule across files would only echo that.
@@ -177,6 +183,12 @@ def check(directory: str | Path = DEFAULT_DIR) -> tuple[KnowledgeBase | None, li
     problems.extend(unknown_answers(list(kb.labelled), set(kb.faqs_by_id)))
     problems.extend(lint.template_problems(kb, _template_fields(kb.relations), _label(root, root / "replies.yaml")))
     return kb, sorted(set(problems))
+
+
+def due_for_review(kb: KnowledgeBase, today: dt.date, max_age_days: int) -> list[Problem]:
+    """What `faq lint` warns about but the bot still serves: old reviews (0 days = never), superseded sources."""
+    stale = lint.stale_reviews(kb, today, max_age_days) if max_age_days > 0 else ()
+    return sorted({*stale, *lint.superseded_citations(kb)})
 
 
 def _template_fields(relations: Relations) -> dict[str, frozenset[str]]:
@@ -204,4 +216,4 @@ def _label(root: Path, path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        return str(path.resolve())  # the folder a `live` link points at, not the link

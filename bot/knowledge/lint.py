@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
@@ -252,7 +253,45 @@ def relatives_compared_as_others(kb: KnowledgeBase) -> Iterator[Problem]:
             )
 
 
+def unknown_citations(kb: KnowledgeBase) -> Iterator[Problem]:
+    """An entry's `sources` must name entries of sources.yaml, so every answer can be traced to a document."""
+    for faq in kb.faqs:
+        for cited, where in zip(faq.sources, faq.cited_at or [faq.source] * len(faq.sources), strict=True):
+            if cited not in kb.references_by_id:
+                yield Problem(where.file, where.line, f"entry '{faq.id}': source '{cited}' is not in sources.yaml")
+
+
+def stale_reviews(kb: KnowledgeBase, today: dt.date, max_age_days: int) -> Iterator[Problem]:
+    """Entries whose facts were last checked more than `max_age_days` ago (a warning: they still serve)."""
+    for faq in kb.faqs:
+        try:
+            age = (today - dt.date.fromisoformat(faq.reviewed)).days
+        except ValueError:
+            continue  # the loader already reports a reviewed date that is not a date
+        if age > max_age_days:
+            yield Problem(
+                faq.source.file,
+                faq.source.line,
+                f"entry '{faq.id}' was last reviewed {faq.reviewed}, {age} days ago: check its facts and sources "
+                f"(every {max_age_days} days)",
+            )
+
+
+def superseded_citations(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Entries citing a source marked `superseded: true` (a warning: the answer may describe old rules)."""
+    for faq in kb.faqs:
+        for cited, where in zip(faq.sources, faq.cited_at or [faq.source] * len(faq.sources), strict=True):
+            reference = kb.references_by_id.get(cited)
+            if reference is not None and reference.superseded:
+                yield Problem(
+                    where.file,
+                    where.line,
+                    f"entry '{faq.id}' cites '{cited}', which sources.yaml marks superseded: check the answer",
+                )
+
+
 RULES = (
+    unknown_citations,
     duplicate_ids,
     near_duplicate_questions,
     unknown_related,

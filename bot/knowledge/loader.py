@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from .model import (
+    OFFICIAL_LEVELS,
     RELATION_PRODUCTS,
     RELATION_VERDICTS,
     Commands,
@@ -15,6 +16,7 @@ from .model import (
     OutOfScopeTopic,
     Province,
     Question,
+    Reference,
     RelationClass,
     Relations,
     RelationWord,
@@ -33,6 +35,7 @@ FAQ_FIELDS = {
     "alternates": True,
     "answer": True,
     "sources": True,
+    "notes": False,
     "reviewed": True,
     "related": False,
     "regions": False,
@@ -151,6 +154,7 @@ def _read_faq(reader: FileReader, entry: LineDict, file_category: str) -> FaqEnt
     regions = _read_regions(reader, entry, what)
     question = reader.text(entry, "question", what)
     answer = reader.text(entry, "answer", what)
+    cited = reader.texts(entry, "sources", what)
     if not complete or not question or not answer:
         return None
     return FaqEntry(
@@ -159,11 +163,81 @@ def _read_faq(reader: FileReader, entry: LineDict, file_category: str) -> FaqEnt
         question=reader.question(entry["question"]),
         alternates=tuple(reader.question(a) for a in alternates),
         answer=answer,
-        sources=tuple(s.strip() for s in reader.texts(entry, "sources", what)),
+        sources=tuple(s.strip() for s in cited),
         reviewed=reviewed,
         related=tuple(s.strip() for s in reader.texts(entry, "related", what)),
         regions=regions,
         source=reader.source(entry),
+        notes=tuple(n.strip() for n in reader.texts(entry, "notes", what)),
+        cited_at=tuple(reader.source(s, entry.line) for s in cited),
+    )
+
+
+SOURCE_FIELDS = {
+    "id": True,
+    "title": True,
+    "publisher": True,
+    "official": True,
+    "date": False,
+    "address": False,
+    "superseded": False,
+    "note": False,
+}
+SOURCE_ID_PATTERN = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
+SOURCE_DATE_PATTERN = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def read_sources(path: Path, label: str) -> tuple[list[Reference], list[Problem]]:
+    """sources.yaml: `sources:`, a list of the documents entries cite by id."""
+    data, problems = read_yaml(path, label)
+    if data is None and problems:
+        return [], problems
+    reader = FileReader(label)
+    reader.problems.extend(problems)
+    top = reader.mapping(data, 1, "the sources file")
+    if top is None:
+        return [], reader.problems
+    references, seen = [], {}
+    for raw in reader.items(top.get("sources"), top.line, "'sources'"):
+        row = reader.mapping(raw, top.line, "a source")
+        if row is None:
+            continue
+        what = f"source '{row.get('id')}'"
+        if not reader.fields(row, SOURCE_FIELDS, what):
+            continue
+        reference = _read_reference(reader, row, what)
+        if reference.id in seen:
+            reader.problem(row.line, f"source id '{reference.id}' is already used at line {seen[reference.id]}")
+        seen.setdefault(reference.id, row.line)
+        references.append(reference)
+    return references, reader.problems
+
+
+def _read_reference(reader: FileReader, row: LineDict, what: str) -> Reference:
+    source_id = str(row["id"]).strip()
+    if not SOURCE_ID_PATTERN.match(source_id):
+        reader.problem(line_of(row["id"], row.line), f"{what}: id must be letters, digits and dashes")
+    official = reader.text(row, "official", what)
+    if official not in OFFICIAL_LEVELS:
+        reader.problem(
+            line_of(row["official"], row.line), f"{what}: official must be one of {', '.join(OFFICIAL_LEVELS)}"
+        )
+    date = str(row.get("date") or "").strip()
+    if date and not (SOURCE_DATE_PATTERN.match(date) and (len(date) < 10 or is_iso_date(date))):
+        reader.problem(line_of(row.get("date"), row.line), f'{what}: date must look like 2024-11-26, 2024-11 or "2024"')
+    superseded = row.get("superseded", False)
+    if not isinstance(superseded, bool):
+        reader.problem(line_of(superseded, row.line), f"{what}: superseded must be true or false")
+    return Reference(
+        id=source_id,
+        title=reader.text(row, "title", what),
+        publisher=reader.text(row, "publisher", what),
+        official=official,
+        date=date,
+        address=reader.text(row, "address", what),
+        superseded=superseded is True,
+        note=reader.text(row, "note", what),
+        source=reader.source(row),
     )
 
 

@@ -34,11 +34,13 @@ class FaqEntry:
     question: Question
     alternates: tuple[Question, ...]
     answer: str
-    sources: tuple[str, ...]
+    sources: tuple[str, ...]  # ids of sources.yaml entries
     reviewed: str
     related: tuple[str, ...] = ()
     regions: dict[str, str] = field(default_factory=dict)
     source: Source = Source("", 0)
+    notes: tuple[str, ...] = ()  # what the sources leave open, for reviewers; never shown to users
+    cited_at: tuple[Source, ...] = ()  # where each of `sources` is written
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -48,6 +50,29 @@ class FaqEntry:
     @property
     def title(self) -> str:
         return self.question.text
+
+
+#: How official a source is, from sources.yaml's `official` field (README, operator guide).
+OFFICIAL_LEVELS = ("official", "official-news", "official-local", "seed", "unverified")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A document the answers rest on (sources.yaml), cited by id from the entries' `sources`."""
+
+    id: str
+    title: str
+    publisher: str
+    official: str  # one of OFFICIAL_LEVELS
+    date: str = ""  # 2024-11-26, 2024-11 or 2024
+    address: str = ""
+    superseded: bool = False  # replaced by newer rules: entries citing it need another look
+    note: str = ""
+    source: Source = Source("", 0)
+
+    def __str__(self) -> str:
+        """How an answer's source is shown to users: publisher《title》date."""
+        return f"{self.publisher}《{self.title}》{self.date}".strip()
 
 
 @dataclass(frozen=True)
@@ -198,10 +223,15 @@ class KnowledgeBase:
     commands: Commands = Commands()
     relations: Relations = Relations()
     labelled: tuple[LabelledQuestion, ...] = ()  # for calibration and `faq eval`
+    references: tuple[Reference, ...] = ()  # sources.yaml
 
     @cached_property
     def faqs_by_id(self) -> dict[str, FaqEntry]:
         return {faq.id: faq for faq in self.faqs}
+
+    @cached_property
+    def references_by_id(self) -> dict[str, Reference]:
+        return {reference.id: reference for reference in self.references}
 
     def faq(self, faq_id: str) -> FaqEntry | None:
         return self.faqs_by_id.get(faq_id)

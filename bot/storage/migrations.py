@@ -94,3 +94,28 @@ def add_record_keys(db: Database) -> None:
         if "record_key" not in db[table].columns_dict:
             db[table].add_column("record_key", str)
         db[table].create_index(["record_key"], unique=True, if_not_exists=True)
+
+
+@migrations()
+def create_operators(db: Database) -> None:
+    """The console's accounts, its audit log, and unanswered questions an operator marked out of scope."""
+    db["operators"].create(
+        {
+            "name": str,
+            "password_hash": str,
+            "role": str,
+            "created_at": str,
+            "failed_logins": int,
+            "locked_until": float,
+        },
+        pk="name",
+        defaults={"failed_logins": 0, "locked_until": 0.0},
+        if_not_exists=True,
+    )
+    db["audit_log"].create(
+        {"id": int, "at": str, "operator": str, "action": str, "target": str, "detail": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    db["audit_log"].create_index(["at"], if_not_exists=True)
+    db["dismissed_questions"].create({"question": str, "at": str, "operator": str}, pk="question", if_not_exists=True)
