@@ -81,7 +81,7 @@ def restart_workers(server: Gunicorn) -> None:
     """Kill every worker and wait for gunicorn to boot new ones, as after a crash or `max_requests`."""
     offset = server.log_size()
     server.kill_workers()
-    server.wait_for(lambda: server.log(offset).count("worker_ready") >= server.workers, 60, "restarted workers")
+    server.wait_for(lambda: server.log(offset).count("worker_ready") >= server.workers, 180, "restarted workers")
 
 
 @pytest.mark.parametrize("fault", [gone, read_only], ids=["folder gone", "read-only"])
@@ -92,7 +92,7 @@ def test_workers_restarting_while_the_database_is_unusable_boot_and_heal_by_them
             assert server.alive()
             assert {server.health() for _ in range(6)} == {503}
             assert {server.ask(QUESTION).status for _ in range(4)} == {503}
-        server.wait_for(lambda: server.health() == 200, 10, "/healthz back to 200")
+        server.wait_for(lambda: server.health() == 200, 60, "/healthz back to 200")
         assert {server.health() for _ in range(6)} == {200}
         assert {server.ask(QUESTION).status for _ in range(4)} == {200}
 
@@ -171,7 +171,7 @@ def test_workers_killed_mid_request_and_after_answering_lose_no_message_and_answ
             time.sleep(1.5)
             offset = server.log_size()
             kills += server.kill_workers([random.choice(server.ready_workers())])
-            server.wait_for(lambda at=offset: "worker_ready" in server.log(at), 60, "a replacement worker")
+            server.wait_for(lambda at=offset: "worker_ready" in server.log(at), 180, "a replacement worker")
         time.sleep(2)
         stop.set()
         for thread in threads:
