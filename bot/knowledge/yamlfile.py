@@ -23,9 +23,13 @@ class LineDict(dict):
     duplicate_keys: tuple[tuple[str, int], ...] = ()
 
 
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """SafeLoader whose strings and mappings carry their line numbers; libyaml's parser where PyYAML has it
-    (ten times faster on a large base), the pure-Python one otherwise."""
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose strings and mappings carry their line numbers."""
+
+
+class _FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The same on libyaml's parser where PyYAML has it: ten times faster on a large base. Its syntax errors
+    point elsewhere than the pure-Python parser's, so a file it refuses is parsed again for the message."""
 
 
 def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> LineStr:
@@ -53,9 +57,10 @@ def _construct_date_as_text(loader: _LineLoader, node: yaml.ScalarNode) -> LineS
     return _construct_str(loader, node)
 
 
-_LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date_as_text)
+for _loader in (_LineLoader, _FastLineLoader):
+    _loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+    _loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date_as_text)
 
 
 def read_yaml(path: Path, label: str) -> tuple[object, list[Problem]]:
@@ -65,7 +70,7 @@ def read_yaml(path: Path, label: str) -> tuple[object, list[Problem]]:
     except UnicodeDecodeError as exc:
         return None, [Problem(label, 1, f"file is not UTF-8 text ({exc.reason} at byte {exc.start})", unreadable=True)]
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = _load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -76,6 +81,13 @@ def read_yaml(path: Path, label: str) -> tuple[object, list[Problem]]:
         for key, line in mapping.duplicate_keys
     ]
     return data, problems
+
+
+def _load(text: str) -> object:
+    try:
+        return yaml.load(text, Loader=_FastLineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - raises again, with the pure-Python parser's line
 
 
 def _mappings(data: object):
