@@ -1,5 +1,6 @@
 """Chinese names shown in the console for values stored in English (audit actions, roles, kinds of unanswered
-question, HTTP errors): the stored values stay as they are, since tests, the command line and old rows use them."""
+question, the bot's reply actions, HTTP errors): the stored values stay as they are, since tests, the command line
+and old rows use them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ AUDIT_ACTIONS = {
     "discarded draft": "放弃草稿修改",
 }
 ROLES = {"editor": "编辑员", "publisher": "发布员"}
+REPLY_ACTIONS = {"answer": "回答", "clarify": "反问", "fallback": "未能回答"}
 UNANSWERED_KINDS = {"fallback": "未能回答", "rejected ask-back": "反问后未选择"}
 ERROR_NAMES = {400: "请求有误", 403: "无权操作", 404: "找不到页面", 405: "不支持此操作", 409: "有冲突", 413: "文件太大"}
 
@@ -46,4 +48,5 @@ def template_values() -> dict:
         "audit_label": lambda value: label(AUDIT_ACTIONS, value),
         "role_label": lambda value: label(ROLES, value),
         "kind_label": lambda value: label(UNANSWERED_KINDS, value),
+        "reply_label": lambda value: label(REPLY_ACTIONS, value),
     }
