@@ -4,6 +4,8 @@ and old rows use them."""
 
 from __future__ import annotations
 
+import re
+
 from werkzeug.exceptions import HTTPException
 
 AUDIT_ACTIONS = {
@@ -29,10 +31,30 @@ REPLY_ACTIONS = {"answer": "回答", "clarify": "反问", "fallback": "未能回
 UNANSWERED_KINDS = {"fallback": "未能回答", "rejected ask-back": "反问后未选择"}
 ERROR_NAMES = {400: "请求有误", 403: "无权操作", 404: "找不到页面", 405: "不支持此操作", 409: "有冲突", 413: "文件太大"}
 
+#: bot.knowledge.editing's refusals (English, shared with the command line) as the console says them.
+EDIT_ERRORS = (
+    (re.compile(r"no FAQ entry with id '(.+)'"), "没有 id 为“{0}”的问答条目"),
+    (re.compile(r"id '(.+)' is already used"), "id“{0}”已被使用，请换一个"),
+    (re.compile(r"no FAQ file (.+)"), "没有问答条目文件 {0}"),
+    (re.compile(r"the alternate question is empty"), "要添加的问法是空的"),
+    (re.compile(r"a new entry needs an id"), "新建条目需要填写 id"),
+    (re.compile(r"(\S+) does not parse; fix it by hand first \((.*)\)", re.S), "{0} 无法解析，请先手工改正（{1}）"),
+    (re.compile(r"(\S+) has no 'faqs:' list"), "{0} 里没有 'faqs:' 列表"),
+)
+
 
 def label(names: dict[str, str], value: str) -> str:
     """The Chinese name of a stored value; the value itself if it has none."""
     return names.get(value, value)
+
+
+def edit_error(message: str) -> str:
+    """An editing refusal in Chinese; one not listed here is shown as it is."""
+    for pattern, chinese in EDIT_ERRORS:
+        found = pattern.fullmatch(message)
+        if found:
+            return chinese.format(*found.groups())
+    return message
 
 
 def error_text(error: HTTPException) -> tuple[str, str]:

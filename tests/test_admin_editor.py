@@ -74,8 +74,18 @@ def test_a_regional_note_without_a_place_is_refused_and_nothing_typed_is_lost(ad
     assert read_entry(draft_of(admin_app), ENTRY).answer != NEW_ANSWER
 
 
-def test_an_unknown_entry_is_a_404(editor):
-    assert editor.client.get("/admin/faqs/no-such-entry").status_code == 404
+def test_an_unknown_entry_is_a_404_saying_so_in_chinese(editor):
+    response = editor.client.get("/admin/faqs/no-such-entry")
+    assert response.status_code == 404
+    assert "没有 id 为“no-such-entry”的问答条目" in unescape(response.get_data(as_text=True))
+
+
+def test_a_new_entry_with_a_taken_id_is_refused_in_chinese_and_nothing_typed_is_lost(editor):
+    form = {"id": ENTRY, "file": "faqs/gongji.yaml", "question": "新问题", "answer": "新回答", "reviewed": "2026-11-30"}
+    response = editor.post("/admin/faqs/new", form, "/admin/faqs/new")
+    page = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and f"未保存：id“{ENTRY}”已被使用" in page
+    assert "新问题" in page and "新回答" in page
 
 
 def test_a_long_answer_is_previewed_in_wechat_pages(editor):
