@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 
 from bot.storage import operators, reports
 
-from . import admin_auth, admin_editor, admin_publish, admin_spreadsheet, admin_unanswered
+from . import admin_auth, admin_editor, admin_labels, admin_publish, admin_spreadsheet, admin_unanswered
 from .admin_charts import bar_chart, line_chart
 from .admin_knowledge import changed_files, checked, draft_dir, review_warnings
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     app.teardown_appcontext(admin_auth.close_database)
     app.context_processor(admin_auth.template_values)
+    app.context_processor(admin_labels.template_values)
 
 
 def days_asked() -> int:
@@ -66,18 +67,18 @@ def dashboard():
     feedback = reports.feedback_by_day(db, days)
     day_names = [row["day"] for row in by_day]
     rates = line_chart(
-        "Answered / asked back / fell back (share of questions)",
+        "已回答 / 反问 / 未能回答（占问题的比例）",
         day_names,
         {
-            "answered": [row["answered"] / row["questions"] for row in by_day],
-            "asked back": [row["clarified"] / row["questions"] for row in by_day],
-            "fell back": [row["fell_back"] / row["questions"] for row in by_day],
+            "已回答": [row["answered"] / row["questions"] for row in by_day],
+            "反问": [row["clarified"] / row["questions"] for row in by_day],
+            "未能回答": [row["fell_back"] / row["questions"] for row in by_day],
         },
         percent=True,
     )
-    questions = line_chart("Questions per day", day_names, {"questions": [row["questions"] for row in by_day]})
+    questions = line_chart("每天的问题数", day_names, {"问题数": [row["questions"] for row in by_day]})
     helpful = line_chart(
-        "有用 / 没用 per day",
+        "每天的有用 / 没用",
         [row["day"] for row in feedback],
         {"有用": [row["helpful"] for row in feedback], "没用": [row["unhelpful"] for row in feedback]},
     )
@@ -86,7 +87,7 @@ def dashboard():
         "admin/dashboard.html",
         days=days,
         charts=[questions, rates, helpful],
-        channels=bar_chart("Questions per channel", [(r["channel"], r["questions"]) for r in channels]),
+        channels=bar_chart("各渠道的问题数", [(r["channel"], r["questions"]) for r in channels]),
         top=reports.top_faqs(db, days),
         titles=_titles(),
         health=_health(),

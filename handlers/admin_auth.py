@@ -13,6 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.storage import open_db, operators
 
+from . import admin_labels
+
 #: Form field and session key carrying the CSRF token.
 CSRF_FIELD = "csrf_token"
 #: The hash every unknown name is checked against, so a wrong name costs as long as a wrong password.
@@ -51,7 +53,7 @@ def check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD, "")
     expected = session.get(CSRF_FIELD, "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        abort(400, description="This form has expired or did not come from this site: reload the page and try again.")
+        abort(400, description="这个表单已过期或不是从本站提交的：请刷新页面后重试。")
 
 
 class LoginRefused(Exception):
@@ -68,7 +70,7 @@ def log_in(name: str, password: str) -> dict:
     account = operators.find_operator(db, name)
     if account and account["locked_until"] > time.time():
         minutes = int((account["locked_until"] - time.time()) // 60) + 1
-        raise LoginRefused(f"Too many wrong passwords: this account is locked for {minutes} more minute(s).", 429)
+        raise LoginRefused(f"密码错误次数太多：这个账号已被锁定，请 {minutes} 分钟后再试。", 429)
     if not check_password_hash(account["password_hash"] if account else _DUMMY_HASH, password) or not account:
         locked = False
         if account:
@@ -78,8 +80,8 @@ def log_in(name: str, password: str) -> dict:
             )
             operators.audit(db, name, "login refused", detail="account locked" if locked else "wrong password")
         if locked:
-            raise LoginRefused("Too many wrong passwords: this account is now locked for a while.", 429)
-        raise LoginRefused("Wrong name or password.", 401)
+            raise LoginRefused("密码错误次数太多：这个账号已被暂时锁定。", 429)
+        raise LoginRefused("用户名或密码错误。", 401)
     operators.clear_failed_logins(db, name)
     session.clear()  # a new session: nothing from before the login carries over
     session["operator"] = name
@@ -110,7 +112,7 @@ def publisher_only(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_operator()["role"] != "publisher":
-            abort(403, description="Only a publisher may publish or roll back.")
+            abort(403, description="只有发布员可以发布或回滚。")
         return view(*args, **kwargs)
 
     return wrapped
@@ -136,7 +138,8 @@ def guard(bp: Blueprint, public: tuple[str, ...] = ()) -> None:
 
 def error_page(error: HTTPException):
     """A console page naming the problem (a 400's message says what to do), inside the console's frame."""
-    return render_template("admin/error.html", error=error), error.code
+    title, message = admin_labels.error_text(error)
+    return render_template("admin/error.html", error=error, error_title=title, error_message=message), error.code
 
 
 def template_values() -> dict:

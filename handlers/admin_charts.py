@@ -32,7 +32,7 @@ def line_chart(title: str, days: list[str], series: dict[str, list[float]], perc
             f'<text x="{WIDTH - PAD}" y="{HEIGHT - 12}" font-size="11" text-anchor="end">{escape(days[-1])}</text>'
         )
     else:
-        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no data yet</text>')
+        parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">暂无数据</text>')
     return Markup(_svg(title, "".join(parts)))
 
 
@@ -49,7 +49,7 @@ def bar_chart(title: str, bars: list[tuple[str, float]]) -> Markup:
         parts.append(f'<rect x="200" y="{y}" width="{width:.1f}" height="16" fill="{COLOURS[0]}"/>')
         parts.append(f'<text x="{205 + width:.1f}" y="{y + 13}" font-size="12">{value:g}</text>')
     if not bars:
-        parts.append(f'<text x="0" y="{PAD + 14}">no data yet</text>')
+        parts.append(f'<text x="0" y="{PAD + 14}">暂无数据</text>')
     return Markup(
         f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
         f'height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'

@@ -86,9 +86,9 @@ def create_entry():
     draft = draft_dir()
     try:
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", faq_id):
-            raise FormError("id: lowercase letters, digits and dashes, such as gongji-open-offline")
+            raise FormError("id：只能用小写字母、数字和连字符，例如 gongji-open-offline")
         if file_name not in faq_file_names(draft):
-            raise FormError("file: choose one of the FAQ files")
+            raise FormError("文件：请从问答条目文件中选一个")
         fields = fields_from_form(faq_id, file_name)
         add_entry(draft, fields)
     except (FormError, EntryError) as exc:
@@ -106,15 +106,15 @@ def fields_from_form(faq_id: str, file_name: str) -> EntryFields:
         if not colon:
             place, colon, note = line.partition("：")
         if not colon or not place.strip() or not note.strip():
-            raise FormError(f"regional notes, line {number}: write “place: note”, such as “武汉: 武汉：……”")
+            raise FormError(f"地区说明第 {number} 行：请写成“地区: 说明”，例如“武汉: 武汉：……”")
         regions[place.strip()] = note.strip()
     reviewed = form.get("reviewed", "").strip()
     if not DATE.match(reviewed):
-        raise FormError("review date: write it as YYYY-MM-DD")
+        raise FormError("复核日期：请写成 YYYY-MM-DD")
     question = form.get("question", "").strip()
     answer = form.get("answer", "").replace("\r\n", "\n").strip()
     if not question or not answer:
-        raise FormError("question and answer may not be empty")
+        raise FormError("问题和回答不能为空")
     return EntryFields(
         id=faq_id,
         file=file_name,
@@ -197,9 +197,9 @@ def try_it():
     question = request.values.get("question", "").strip()
     against = request.values.get("against", "live")
     if against not in ("live", "draft"):
-        abort(400, description="against: live or draft")
+        abort(400, description="against：只能是 live（线上）或 draft（草稿）")
     if len(question) > MAX_TRY_CHARACTERS:
-        abort(400, description=f"question: at most {MAX_TRY_CHARACTERS} characters")
+        abort(400, description=f"问题：最多 {MAX_TRY_CHARACTERS} 个字")
     result = None
     if question:
         result = try_question(question, against)

@@ -14,6 +14,8 @@ from bot.knowledge import editing
 from bot.knowledge_source import content_hash
 from bot.publishing import Store
 
+from .admin_labels import edit_error
+
 
 class EntryError(Exception):
     """An entry that cannot be read or written as asked (unknown id, id taken, no such file)."""
@@ -65,7 +67,7 @@ def read_entry(directory: Path, faq_id: str) -> EntryFields:
     try:
         entry = editing.read_entry(directory, faq_id)
     except editing.EditError as exc:
-        raise EntryError(str(exc)) from None
+        raise EntryError(edit_error(str(exc))) from None
     return EntryFields(
         id=entry.id,
         file=f"faqs/{entry.file.name}",
@@ -84,7 +86,7 @@ def write_entry(directory: Path, fields: EntryFields) -> None:
     try:
         editing.update_entry(directory, fields.id, **_changes(fields))
     except editing.EditError as exc:
-        raise EntryError(str(exc)) from None
+        raise EntryError(edit_error(str(exc))) from None
 
 
 def add_entry(directory: Path, fields: EntryFields) -> None:
@@ -92,7 +94,7 @@ def add_entry(directory: Path, fields: EntryFields) -> None:
     try:
         editing.add_entry(directory, Path(fields.file).name, {"id": fields.id, **_changes(fields)})
     except editing.EditError as exc:
-        raise EntryError(str(exc)) from None
+        raise EntryError(edit_error(str(exc))) from None
 
 
 def add_alternate(directory: Path, faq_id: str, text: str) -> bool:

@@ -49,7 +49,7 @@ def publish_page():
 def publish_draft():
     """Lint, then the labelled questions (bot.publishing's gate): refused (409) naming what would go wrong."""
     if not changed_files(live_dir(), draft_dir()):
-        return _page(400, refused="The draft is the same as the live knowledge: nothing to publish.")
+        return _page(400, refused="草稿与线上知识库相同：没有可发布的内容。")
     author = admin_auth.current_operator()["name"]
     try:
         first = store().live_version() is None
@@ -62,11 +62,7 @@ def publish_draft():
         return _page(400, refused=str(exc))
     if not result.accepted:
         admin_auth.audit("publish refused", "", "; ".join(result.reasons[:20]))
-        refused = (
-            "The draft has problems; fix them first."
-            if result.problems
-            else ("Publishing would make questions answered right go wrong.")
-        )
+        refused = "草稿有问题，请先改正。" if result.problems else ("发布后，一些现在回答正确的问题会答错。")
         return _page(409, refused=refused, lint=list(result.problems), broken=list(result.regressions))
     admin_auth.audit("published", f"version {result.version}", "; ".join(result.changes))
     draft_dir(reset=True)  # the next change starts from the version now live
@@ -79,7 +75,7 @@ def publish_draft():
 def rollback_version():
     number = request.form.get("version", "")
     if not (number.isascii() and number.isdigit()):
-        abort(400, description="version: the number of a published version")
+        abort(400, description="version：请填已发布版本的编号")
     try:
         store().rollback(int(number), admin_auth.current_operator()["name"])
     except PublishError as exc:

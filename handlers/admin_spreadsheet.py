@@ -53,7 +53,7 @@ def import_sheet():
     upload = request.files.get("sheet")
     suffix = Path(upload.filename or "").suffix.lower() if upload else ""
     if upload is None or suffix not in (".xlsx", ".csv"):
-        abort(400, description="Choose an .xlsx or .csv file made by the export on this page.")
+        abort(400, description="请选择用本页导出的 .xlsx 或 .csv 文件。")
     write = request.form.get("write") == "1"
     with tempfile.TemporaryDirectory(prefix="faq-import-") as scratch:
         path = Path(scratch) / f"upload{suffix}"

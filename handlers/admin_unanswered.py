@@ -44,7 +44,7 @@ def add_as_alternate():
     example = request.form.get("example", "").strip()
     faq_id = request.form.get("faq_id", "").strip()
     if not example or not faq_id:
-        abort(400, description="Pick an example and the FAQ it should answer.")
+        abort(400, description="请选一个例句和应该回答它的问答条目。")
     if faq_id == "(new)":
         return redirect(url_for("admin_editor.new_entry", question=example))
     try:
@@ -61,7 +61,7 @@ def mark_out_of_scope():
     """Every question of the cluster leaves the list: the bot is not meant to answer them."""
     questions = [q for q in request.form.getlist("question") if q.strip()]
     if not questions:
-        abort(400, description="No questions given.")
+        abort(400, description="没有提交任何问题。")
     operators.dismiss_questions(admin_auth.database(), questions, admin_auth.current_operator()["name"])
     admin_auth.audit("marked out of scope", questions[0], f"{len(questions)} question(s): " + " | ".join(questions))
     return redirect(url_for("admin_unanswered.unanswered"))

@@ -14,7 +14,7 @@ def test_a_visitor_not_logged_in_is_sent_to_the_login_page(admin_app):
         response = client.get(path)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/admin/login")
-    assert "Log in" in client.get("/admin/login").get_data(as_text=True)
+    assert "<h1>登录</h1>" in client.get("/admin/login").get_data(as_text=True)
 
 
 def test_create_user_reads_the_password_from_stdin_and_stores_only_a_hash(admin_app):
@@ -35,7 +35,7 @@ def test_create_user_refuses_a_short_password_and_an_unknown_role(admin_app):
 
 def test_login_then_logout(editor):
     page = editor.client.get("/admin/")
-    assert page.status_code == 200 and "ann (editor)" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "ann（编辑员）" in page.get_data(as_text=True)
     assert editor.post("/admin/logout").status_code == 302
     assert editor.client.get("/admin/").status_code == 302
 
@@ -58,7 +58,7 @@ def test_a_wrong_password_is_refused(admin_app):
     operator = Operator(admin_app.test_client())
     response = operator.log_in("ann", "not the password")
     assert response.status_code == 401
-    assert "Wrong name or password" in response.get_data(as_text=True)
+    assert "用户名或密码错误" in response.get_data(as_text=True)
     assert operator.log_in("nobody", "not the password").status_code == 401
     assert operator.client.get("/admin/").status_code == 302
 
@@ -70,7 +70,7 @@ def test_a_form_without_the_csrf_token_is_refused_login_included(admin_app, edit
     assert client.get("/admin/").status_code == 302  # not logged in by the forged form
     assert editor.client.post("/admin/logout").status_code == 400
     wrong = editor.client.post("/admin/faqs/gongji-what-is", data={"csrf_token": "made-up", "question": "x"})
-    assert wrong.status_code == 400 and "did not come from this site" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "不是从本站提交的" in wrong.get_data(as_text=True)
     assert editor.client.get("/admin/").status_code == 200  # still logged in: the forged posts did nothing
 
 
@@ -79,7 +79,7 @@ def test_repeated_wrong_passwords_lock_the_account_even_against_the_right_one(ad
     operator = Operator(admin_app.test_client())
     assert [operator.log_in("ann", "wrong").status_code for _ in range(3)] == [401, 401, 429]
     locked = operator.log_in("ann")
-    assert locked.status_code == 429 and "locked" in locked.get_data(as_text=True)
+    assert locked.status_code == 429 and "锁定" in locked.get_data(as_text=True)
     assert operator.client.get("/admin/").status_code == 302
     actions = [e["action"] + ":" + e["detail"] for e in operators.audit_entries(open_db(admin_app.config["DATABASE"]))]
     assert "login refused:account locked" in actions
@@ -112,8 +112,8 @@ def test_the_login_page_only_redirects_within_the_console(admin_app):
 
 def test_the_audit_log_says_who_did_what_and_when(editor):
     page = editor.client.get("/admin/audit").get_data(as_text=True)
-    assert "created account" in page and "(command line)" in page
-    assert "logged in" in page and "ann" in page
+    assert "创建账号" in page and "(command line)" in page
+    assert "登录" in page and "ann" in page
 
 
 def test_the_rest_of_the_app_keeps_its_own_error_answers(admin_app):

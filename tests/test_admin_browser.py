@@ -63,9 +63,9 @@ def screenshot(page: Page, name: str) -> None:
 def log_in(page: Page, password: str = PASSWORD) -> None:
     page.goto("/admin/")
     assert "/admin/login" in page.url
-    page.get_by_label("Name").fill("pat")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("用户名").fill("pat")
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
 
 
 def test_an_operator_adds_the_weeks_unanswered_question_publishes_it_and_rolls_it_back(page, console_server):
@@ -77,44 +77,44 @@ def test_an_operator_adds_the_weeks_unanswered_question_publishes_it_and_rolls_i
     answer_starts = kb.faqs_by_id[ENTRY].answer.splitlines()[0]
 
     log_in(page, "not the password")
-    expect(page.get_by_role("alert")).to_have_text("Wrong name or password.")
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码错误。")
     log_in(page)
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    expect(page.locator('svg[aria-label="Questions per day"]')).to_be_visible()
+    expect(page.get_by_role("heading", name="概览")).to_be_visible()
+    expect(page.locator('svg[aria-label="每天的问题数"]')).to_be_visible()
     screenshot(page, "admin-dashboard.png")
 
     # The week's most common unanswered question, added to the entry it belongs to, published, answered.
-    page.get_by_role("link", name="Unanswered").click()
+    page.get_by_role("link", name="未解决的问题").click()
     cluster = page.locator("section.cluster", has=page.get_by_role("heading", name=f"2× {QUESTION}"))
-    expect(cluster).to_contain_text("rejected ask-back")
-    cluster.get_by_label("Add the example as an alternate of").select_option(ENTRY)
-    cluster.get_by_role("button", name="Add to draft").click()
-    expect(page.get_by_role("status")).to_contain_text(f"Added “{QUESTION}” as an alternate")
-    assert page.get_by_label("Alternates").input_value().splitlines()[-1] == QUESTION
-    page.get_by_role("link", name="Publish").click()
+    expect(cluster).to_contain_text("反问后未选择")
+    cluster.get_by_label("把例句添加为以下条目的其他问法").select_option(ENTRY)
+    cluster.get_by_role("button", name="添加到草稿").click()
+    expect(page.get_by_role("status")).to_contain_text(f"已把“{QUESTION}”添加为其他问法")
+    assert page.get_by_label("其他问法").input_value().splitlines()[-1] == QUESTION
+    page.get_by_role("link", name="发布", exact=True).click()
     expect(page.locator("pre.diff")).to_contain_text(f"+      - {QUESTION}")
     page.set_default_timeout(TRAINING_MS)
-    page.get_by_role("button", name="Publish the draft").click()
-    expect(page.get_by_role("status")).to_contain_text("Published version 2")
+    page.get_by_role("button", name="发布草稿").click()
+    expect(page.get_by_role("status")).to_contain_text("已发布第 2 版")
     page.set_default_timeout(PAGE_MS)
     assert ask_on_the_chat_page(page, QUESTION).startswith(answer_starts)
 
     # Rolled back, the question is asked back again.
-    page.get_by_role("button", name="Roll back to this version").click()
-    expect(page.get_by_role("status")).to_contain_text("Rolled back to version 1")
+    page.get_by_role("button", name="回滚到此版本").click()
+    expect(page.get_by_role("status")).to_contain_text("已回滚到第 1 版")
     assert not ask_on_the_chat_page(page, QUESTION).startswith(answer_starts)
 
     # An answer edited in the form is previewed as WeChat shows it, in the draft only.
     page.goto(f"/admin/faqs/{ENTRY}")
-    page.get_by_label("Answer").fill(NEW_ANSWER)
-    page.get_by_role("button", name="Save to draft").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved to the draft")
+    page.get_by_label("回答").fill(NEW_ANSWER)
+    page.get_by_role("button", name="保存到草稿").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存到草稿")
     expect(page.locator("#preview .wechat .bubble").first).to_contain_text(NEW_ANSWER.splitlines()[0])
     screenshot(page, "admin-editor.png")
 
-    page.get_by_role("link", name="Audit log").click()
+    page.get_by_role("link", name="操作记录").click()
     rows = page.locator("#audit tbody tr")
-    for number, action in enumerate(["edited entry (draft)", "rolled back", "published", "added alternate (draft)"]):
+    for number, action in enumerate(["修改条目（草稿）", "回滚", "发布", "添加问法（草稿）"]):
         expect(rows.nth(number)).to_contain_text(action)
         expect(rows.nth(number)).to_contain_text("pat")
 
@@ -137,9 +137,9 @@ def test_a_form_posted_without_its_token_is_refused(page, console_server):
     app, _ = console_server
     create_user(app.test_cli_runner(), "pat", "publisher")
     log_in(page)
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="概览")).to_be_visible()
     status = page.evaluate(
         "fetch('/admin/publish', {method: 'POST', body: new URLSearchParams({})}).then(r => r.status)"
     )
     assert status == 400
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="概览")).to_be_visible()

@@ -18,19 +18,19 @@ def test_the_dashboard_charts_what_users_asked_and_how_it_went(admin_app, editor
     assert bot.respond(Incoming("api", "b", text="医保卡丢了怎么补办", paged=False)).action == "fallback"
     page = unescape(editor.client.get("/admin/?days=7").get_data(as_text=True))
     for chart in (
-        "Questions per day",
-        "Answered / asked back / fell back",
-        "有用 / 没用 per day",
-        "Questions per channel",
+        "每天的问题数",
+        "已回答 / 反问 / 未能回答",
+        "每天的有用 / 没用",
+        "各渠道的问题数",
     ):
         assert re.search(rf'<svg role="img" aria-label="{re.escape(chart)}', page), chart
-    assert "<b>2</b> questions" in page and "<b>1</b> answered" in page
+    assert "共 <b>2</b> 个问题" in page and "已回答 <b>1</b> 个" in page
     top = page.split('id="top-faqs"')[1].split("</table>")[0]
     assert "家庭共济" in top and re.search(r"<td>1</td><td>1</td><td>0</td>", top)
-    channels = page.split('aria-label="Questions per channel"')[1].split("</svg>")[0]
+    channels = page.split('aria-label="各渠道的问题数"')[1].split("</svg>")[0]
     assert ">wechat<" in channels and ">api<" in channels
     health = page.split('id="health"')[1]
-    assert 'Live knowledge: <span class="ok">lint clean' in health
+    assert '线上知识库：<span class="ok">检查无误' in health
 
 
 def test_the_dashboard_shows_a_broken_draft_in_its_health(admin_app, editor):
@@ -39,7 +39,7 @@ def test_the_dashboard_shows_a_broken_draft_in_its_health(admin_app, editor):
     path = draft_of(admin_app) / "faqs" / "gongji.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "\n  - id: [broken\n", encoding="utf-8")
     health = unescape(editor.client.get("/admin/").get_data(as_text=True)).split('id="health"')[1]
-    assert re.search(r"Draft: <span class=\"error\">\d+ problem", health)
+    assert re.search(r"草稿：<span class=\"error\">\d+ 个问题", health)
     assert "faqs/gongji.yaml:" in health
 
 

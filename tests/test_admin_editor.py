@@ -31,7 +31,7 @@ def draft_file(admin_app, name: str = "faqs/gongji.yaml") -> Path:
 
 def test_saving_an_unchanged_form_leaves_the_file_byte_for_byte_as_it_was(admin_app, editor, kb_dir):
     response = editor.post(f"/admin/faqs/{ENTRY}", form_of(editor), form_page=f"/admin/faqs/{ENTRY}")
-    assert response.status_code == 200 and "Saved to the draft" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "已保存到草稿" in response.get_data(as_text=True)
     assert draft_file(admin_app).read_bytes() == (kb_dir / "faqs" / "gongji.yaml").read_bytes()
 
 
@@ -47,7 +47,7 @@ def test_editing_an_answer_changes_only_that_answer_in_the_draft(admin_app, edit
     assert (kb_dir / "faqs" / "gongji.yaml").read_text(encoding="utf-8") == "\n".join(original) + "\n"  # live as before
     # The preview shows the new answer as WeChat and the chat page would, the lint its verdict.
     assert "测试改写" in unescape(page.split('id="preview"')[1])
-    assert "Lint: no problems" in page
+    assert "检查结果：这个文件没有问题" in page
     entries = operators.audit_entries(open_db(admin_app.config["DATABASE"]))
     latest = entries[0]
     assert (latest["operator"], latest["action"], latest["target"], latest["detail"]) == (
@@ -69,13 +69,23 @@ def test_a_regional_note_without_a_place_is_refused_and_nothing_typed_is_lost(ad
     form = form_of(editor) | {"answer": NEW_ANSWER, "regions": "武汉 只写了说明没有冒号"}
     response = editor.post(f"/admin/faqs/{ENTRY}", form, form_page=f"/admin/faqs/{ENTRY}")
     page = unescape(response.get_data(as_text=True))
-    assert response.status_code == 400 and "regional notes, line 1" in page
+    assert response.status_code == 400 and "地区说明第 1 行" in page
     assert "武汉 只写了说明没有冒号" in page and "测试改写" in page
     assert read_entry(draft_of(admin_app), ENTRY).answer != NEW_ANSWER
 
 
-def test_an_unknown_entry_is_a_404(editor):
-    assert editor.client.get("/admin/faqs/no-such-entry").status_code == 404
+def test_an_unknown_entry_is_a_404_saying_so_in_chinese(editor):
+    response = editor.client.get("/admin/faqs/no-such-entry")
+    assert response.status_code == 404
+    assert "没有 id 为“no-such-entry”的问答条目" in unescape(response.get_data(as_text=True))
+
+
+def test_a_new_entry_with_a_taken_id_is_refused_in_chinese_and_nothing_typed_is_lost(editor):
+    form = {"id": ENTRY, "file": "faqs/gongji.yaml", "question": "新问题", "answer": "新回答", "reviewed": "2026-11-30"}
+    response = editor.post("/admin/faqs/new", form, "/admin/faqs/new")
+    page = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and f"未保存：id“{ENTRY}”已被使用" in page
+    assert "新问题" in page and "新回答" in page
 
 
 def test_a_long_answer_is_previewed_in_wechat_pages(editor):
@@ -108,6 +118,6 @@ def test_try_it_refuses_an_unknown_knowledge_and_a_too_long_question(editor):
 def test_an_old_review_date_is_a_warning_at_its_line(editor):
     form = form_of(editor) | {"reviewed": "2020-01-01"}
     page = unescape(editor.post(f"/admin/faqs/{ENTRY}", form, form_page=f"/admin/faqs/{ENTRY}").get_data(as_text=True))
-    assert "Lint: no problems" in page
+    assert "检查结果：这个文件没有问题" in page
     warnings = page.split('id="warnings">')[1].split("</pre>")[0]
     assert re.search(r"faqs/gongji\.yaml:\d+: .*2020-01-01", warnings), warnings

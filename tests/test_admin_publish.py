@@ -29,7 +29,7 @@ def test_a_publish_that_makes_a_labelled_question_go_wrong_is_refused_naming_it(
 
     response = publisher.post("/admin/publish", form_page="/admin/publish")
     page = unescape(response.get_data(as_text=True))
-    assert response.status_code == 409 and "would make questions answered right go wrong" in page
+    assert response.status_code == 409 and "一些现在回答正确的问题会答错" in page
     broken = page.split('id="broken"')[1].split("</table>")[0]
     assert "<td>gongji-what-is</td><td>entry 'qinqing-what-is' takes it</td>" in broken
     assert (live_of(admin_app) / "faqs" / "gongji.yaml").read_bytes() == live_before
@@ -50,7 +50,7 @@ def test_publish_then_roll_back(admin_app, publisher):
     assert response.status_code == 302, unescape(response.get_data(as_text=True))
     assert ask(client, ENTRY)["answer"].startswith("新版") and ask(client, title)["faq_id"] == ENTRY
     page = unescape(publisher.client.get(response.headers["Location"]).get_data(as_text=True))
-    assert "Published version 2" in page and "The draft is the same as the live knowledge" in page
+    assert "已发布第 2 版" in page and "草稿与线上知识库相同" in page
     versions = page.split('id="versions"')[1]
     assert f"changed entry {ENTRY}: answer" in versions and "first version" in versions  # 1: the files before
     assert admin_app.test_client().get("/healthz").get_json()["knowledge"]["version"] == 2

@@ -26,7 +26,7 @@ def test_an_edited_export_comes_back_into_the_draft_with_its_diff(admin_app, edi
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert "id" in rows[0] and "answer" in rows[0]
     unchanged = upload(editor, exported.data, "faqs.csv", write=True)
-    assert "No changes" in unescape(unchanged.get_data(as_text=True))
+    assert "没有改动" in unescape(unchanged.get_data(as_text=True))
 
     row = next(r for r in rows if r["id"] == "gongji-what-is")
     row["answer"] = "政策问答（表格里改的）。"
@@ -36,7 +36,7 @@ def test_an_edited_export_comes_back_into_the_draft_with_its_diff(admin_app, edi
     writer.writerows(rows)
     response = upload(editor, out.getvalue().encode("utf-8"), "faqs.csv", write=True)
     page = unescape(response.get_data(as_text=True))
-    assert response.status_code == 200 and "Written into the draft" in page
+    assert response.status_code == 200 and "已写入草稿" in page
     diff = page.split('<pre class="diff">')[1].split("</pre>")[0]
     assert re.search(r"^\+.*政策问答（表格里改的）。$", diff, re.M), diff
     draft = draft_of(admin_app)

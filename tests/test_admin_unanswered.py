@@ -33,7 +33,7 @@ def test_fallbacks_asking_the_same_thing_are_one_cluster_with_count_examples_and
     page = clusters_page(editor)
     lost_card = cluster_of(page, "医保卡丢了怎么补办")
     assert "3×" in lost_card and "医保卡掉了咋补" in lost_card
-    assert "closest FAQ:" in lost_card and "<code>" in lost_card
+    assert "最接近的问答条目：" in lost_card and "<code>" in lost_card
     assert "今天天气怎么样" not in lost_card
 
 
@@ -44,7 +44,7 @@ def test_an_ask_back_the_user_did_not_answer_is_listed_and_one_answered_is_not(a
     assert ask(admin_app, "picked", "共济绑定").action == "clarify"
     assert ask(admin_app, "picked", "1").action == "answer"
     page = clusters_page(editor)
-    assert "2×" in cluster_of(page, "亲情账户绑定") and "rejected ask-back" in cluster_of(page, "亲情账户绑定")
+    assert "2×" in cluster_of(page, "亲情账户绑定") and "反问后未选择" in cluster_of(page, "亲情账户绑定")
     assert "共济绑定" not in page
 
 
