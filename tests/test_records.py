@@ -103,7 +103,8 @@ def test_migrations_are_recorded_and_safe_to_apply_again(engine, connect):
     db = connect()
     if engine == engines.SQLITE:
         db = connect()
-        assert [row["name"] for row in db["_sqlite_migrations"].rows] == names
+        # The console's accounts and audit log (create_operators) are kept in SQLite only, for now.
+        assert [row["name"] for row in db["_sqlite_migrations"].rows] == [*names, "create_operators"]
     else:
         assert db.migrate() == []
         assert db.applied_migrations() == names
