@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 from rapidfuzz.distance import Levenshtein
 
-from .model import FaqEntry, KnowledgeBase, MenuButton, Question
+from .model import FaqEntry, KnowledgeBase, MenuButton, Question, Source
 from .problems import Problem
 from .yamlfile import line_of
 
@@ -256,9 +256,14 @@ def relatives_compared_as_others(kb: KnowledgeBase) -> Iterator[Problem]:
 def unknown_citations(kb: KnowledgeBase) -> Iterator[Problem]:
     """An entry's `sources` must name entries of sources.yaml, so every answer can be traced to a document."""
     for faq in kb.faqs:
-        for cited, where in zip(faq.sources, faq.cited_at or [faq.source] * len(faq.sources), strict=True):
+        for cited, where in _citations(faq):
             if cited not in kb.references_by_id:
                 yield Problem(where.file, where.line, f"entry '{faq.id}': source '{cited}' is not in sources.yaml")
+
+
+def _citations(faq: FaqEntry) -> Iterator[tuple[str, Source]]:
+    """Each source id an entry cites, with the line it is cited at (the entry's own line when not known)."""
+    return zip(faq.sources, faq.cited_at or [faq.source] * len(faq.sources), strict=True)
 
 
 def stale_reviews(kb: KnowledgeBase, today: dt.date, max_age_days: int) -> Iterator[Problem]:
@@ -280,7 +285,7 @@ def stale_reviews(kb: KnowledgeBase, today: dt.date, max_age_days: int) -> Itera
 def superseded_citations(kb: KnowledgeBase) -> Iterator[Problem]:
     """Entries citing a source marked `superseded: true` (a warning: the answer may describe old rules)."""
     for faq in kb.faqs:
-        for cited, where in zip(faq.sources, faq.cited_at or [faq.source] * len(faq.sources), strict=True):
+        for cited, where in _citations(faq):
             reference = kb.references_by_id.get(cited)
             if reference is not None and reference.superseded:
                 yield Problem(
