@@ -218,7 +218,8 @@ def explain_match(match: Match) -> str:
         signals = " ".join(f"{name}={value:.2f}" for name, value in weighed.signals.items())
         lines.append(f"  {weighed.probability:.3f} {weighed.faq_id:<28} {signals}")
     t = e.thresholds
-    lines.append(f"thresholds: answer >= {t.answer:.2f}, offer options >= {t.clarify:.2f}")
+    story = f" (a long story: >= {t.story_answer:.2f})" if t.story_answer is not None else ""
+    lines.append(f"thresholds: answer >= {t.answer:.2f}{story}, offer options >= {t.clarify:.2f}")
     lines.append(f"decision:   {match.action} — {e.band}")
     return "\n".join(lines)
 

@@ -101,7 +101,7 @@ class Matcher:
             written_down = None
         else:
             ranked.sort(key=lambda r: r.faq_id != written_down)  # stable: the rest keep their order
-        decision = decide(ranked, self.thresholds, written_down)
+        decision = decide(ranked, self.thresholds, written_down, story=analysis.tail is not None)
         topic = self._out_of_scope_topic(gathered)
         if decision.action == "fallback" and ranked and topic is None and self._names_a_product(analysis):
             # The user named 共济 or 亲情账户: whatever was misheard, they asked about us; ask back, never refer away.
