@@ -10,7 +10,7 @@ from bot.knowledge import KnowledgeBase
 from .matching import Match, Matcher
 from .messages import Incoming, Option, Reply
 from .paging import paginate
-from .relations import find_relations
+from .relations import find_relations, relation_words
 from .replies import Replies
 from .session import State
 
@@ -112,6 +112,7 @@ class Conversation:
         if match.action == "clarify":
             options = [c.faq_id for c in match.candidates]
             state.options = options
+            state.relatives = relation_words(incoming.text, self.kb.relations)
             text = self.replies.fill("clarify_buttons") if incoming.buttons else self.replies.clarify(options)
             reply = Reply(
                 text,
@@ -142,17 +143,22 @@ class Conversation:
         text = self.replies.nothing_local(state.place or state.region)
         return Turn(Reply(text, "smalltalk", faq_id=state.last_faq_id, region=state.region), state, match)
 
-    def _answer(self, faq_id: str, incoming: Incoming, state: State, match: Match | None = None) -> Turn:
+    def _answer(
+        self, faq_id: str, incoming: Incoming, state: State, match: Match | None = None, chosen: bool = False
+    ) -> Turn:
+        """`chosen`: picked from the options offered, so the relatives are those of the question asked before."""
         faq = self.kb.faq(faq_id)
         named_place = (match.place or match.region) if match else None
         answer = self.replies.answer(faq, state.place, state.region, named_place)
+        relatives = state.relatives if chosen else relation_words(incoming.text, self.kb.relations)
         product = self.kb.relations.entries.get(faq_id)
-        mentions = find_relations(incoming.text, self.kb.relations) if product else []
+        mentions = find_relations(" ".join(relatives), self.kb.relations) if product else []
         if mentions:
             # "Can my 公公 use it?" gets a yes or no for that relative first, then the general answer.
             answer = self.replies.relation_lines(product, mentions) + "\n" + answer
         also = _also_asked(match, faq_id)
         state.last_faq_id, state.options, state.after_fallback = faq_id, [also] if also else [], False
+        state.relatives = relatives
         if also and not incoming.buttons:
             # Two questions in one message: the second is offered first, answered by replying 1.
             answer += "\n\n" + self.replies.fill("also_asked", title=self.kb.faq(also).title)
@@ -173,7 +179,7 @@ class Conversation:
         if not 1 <= number <= len(state.options):
             text = self.replies.fill("option_out_of_range", count=str(len(state.options)))
             return self._say(text, "command", state)
-        return self._answer(state.options[number - 1], incoming, state)
+        return self._answer(state.options[number - 1], incoming, state, chosen=True)
 
     def _next_page(self, state: State) -> Turn:
         if not state.pages:
@@ -201,6 +207,7 @@ class Conversation:
     def _offer_popular(self, state: State) -> State:
         """The popular questions are shown numbered: replying with a number answers that one."""
         state.options = [faq_id for faq_id in self.kb.popular if self.kb.faq(faq_id)]
+        state.relatives = []  # the popular questions are not answers to what the user asked
         return state
 
     def _handoff(self, state: State) -> Turn:

@@ -23,20 +23,30 @@ class Mention:
 
 def find_relations(question: str, relations: Relations) -> list[Mention]:
     """The relatives named, in order; neighbours of one class stay one mention (公公婆婆), each named once."""
+    found: dict[str, Mention] = {}
+    for words, first_word in _mentions(question, relations):
+        relation_class = relations.class_of[first_word]
+        name = _as_said_to_the_user(words)
+        found.setdefault(name, Mention(name, relation_class.name, relation_class.verdicts))
+    return list(found.values())
+
+
+def relation_words(question: str, relations: Relations) -> list[str]:
+    """The relation words as the user wrote them (我哥, 公公婆婆), one per mention: all a later turn needs to
+    answer for the same relatives (`find_relations` on them finds the same mentions)."""
+    return [words for words, _ in _mentions(question, relations)]
+
+
+def _mentions(question: str, relations: Relations) -> list[tuple[str, str]]:
+    """Each mention's words as written, with its first relation word (neighbours share their verdicts)."""
     text = normalize(question)
-    spans = _spans(text, relations)
     mentions: list[tuple[int, int, str]] = []
-    for start, end, word in spans:
+    for start, end, word in _spans(text, relations):
         if mentions and mentions[-1][1] == start and _same_verdicts(relations, mentions[-1][2], word):
             mentions[-1] = (mentions[-1][0], end, mentions[-1][2])
         else:
             mentions.append((start, end, word))
-    found: dict[str, Mention] = {}
-    for start, end, word in mentions:
-        relation_class = relations.class_of[word]
-        name = _as_said_to_the_user(text[start:end])
-        found.setdefault(name, Mention(name, relation_class.name, relation_class.verdicts))
-    return list(found.values())
+    return [(text[start:end], word) for start, end, word in mentions]
 
 
 def _spans(text: str, relations: Relations) -> list[tuple[int, int, str]]:

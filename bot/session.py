@@ -19,6 +19,7 @@ class State:
     place: str | None = None  # the city or province as the user named it
     last_faq_id: str | None = None  # for 有用/没用 and for a region named after an answer
     after_fallback: bool = False  # the last reply was a fallback: 没用 now means "let me talk to a person"
+    relatives: list[str] = field(default_factory=list)  # relation words of the question the options answer
 
 
 def state_from_json(text: str | None) -> State:

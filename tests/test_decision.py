@@ -118,6 +118,19 @@ def test_the_answer_threshold_is_learned_to_meet_the_wrong_answer_target(kb, mat
     assert matcher.thresholds.answer >= Policy().min_answer
 
 
+def test_long_stories_have_their_own_learned_threshold(kb, matcher):
+    strict = Matcher(kb, Policy(story_wrong_answer_target=0.0), trainer=matcher.trainer)
+    assert strict.thresholds.story_answer >= matcher.thresholds.story_answer >= Policy().min_answer
+    assert strict.thresholds.answer == matcher.thresholds.answer
+
+
+def test_a_story_is_answered_on_the_story_threshold_and_a_short_question_is_not():
+    story_thresholds = Thresholds(answer=0.8, clarify=0.2, option=0.08, max_options=3, story_answer=0.6)
+    ranked = [Ranked("a", 0.7), Ranked("b", 0.2)]
+    assert decide(ranked, story_thresholds, story=True).action == "answer"
+    assert decide(ranked, story_thresholds, story=False).action == "clarify"
+
+
 def test_explanation_shows_every_signal_and_the_probability(matcher):
     match = matcher.match("亲情账户怎么绑定家人")
     best = match.explanation.weighed[0]

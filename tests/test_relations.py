@@ -49,7 +49,7 @@ def test_siblings_grandparents_and_grandchildren_get_a_yes_under_the_2024_rules(
     assert CHECK_LOCALLY in line
 
 
-@pytest.mark.parametrize("question, named", [("家庭共济能绑我老婆吗", "老婆"), ("给我儿子开家庭共济怎么弄", "儿子")])
+@pytest.mark.parametrize("question, named", [("家庭共济能绑我老婆吗", "老婆"), ("家庭共济能给儿子用吗", "儿子")])
 def test_spouse_parents_and_children_get_a_plain_yes(say, question, named):
     line = first_line(say(question))
     assert line.startswith(named + "属于近亲属，可以") and CHECK_LOCALLY not in line
@@ -139,3 +139,17 @@ def test_a_relation_template_the_file_needs_must_exist(kb_dir):
 
 def test_a_relative_makes_a_question_ours(kb):
     assert kb.lexicon.synonyms["外甥"] in kb.lexicon.anchors
+
+
+def test_the_relative_is_answered_for_after_the_user_picks_an_option(say):
+    asked = say("我婆婆那个医保咋弄")
+    assert asked.action == "clarify"
+    number = next(n for n, option in enumerate(asked.options, start=1) if option.faq_id == "gongji-who")
+    assert first_line(say(str(number))).startswith("婆婆" + NOT_NEAR)
+
+
+def test_a_popular_question_picked_after_a_fallback_has_no_relative_line(say, kb):
+    assert say("我婆婆今天穿什么衣服好看").action == "fallback"
+    reply = say(str(kb.popular.index("gongji-who") + 1))  # menu.yaml lists it among the popular questions
+    assert reply.faq_id == "gongji-who"
+    assert first_line(reply) == kb.faq("gongji-who").answer.splitlines()[0]
