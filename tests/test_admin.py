@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from admin_console import PASSWORD, Operator, create_user
+import pytest
+from admin_console import PASSWORD, Operator, console_db, create_user
 
 from app import create_app
-from bot.storage import open_db, operators
+from bot.storage import operators
+
+pytestmark = pytest.mark.engines  # the console on SQLite, and on the PostgreSQL several hosts share
 
 
 def test_a_visitor_not_logged_in_is_sent_to_the_login_page(admin_app):
@@ -21,7 +24,7 @@ def test_create_user_reads_the_password_from_stdin_and_stores_only_a_hash(admin_
     result = create_user(admin_app.test_cli_runner(), "ann", "publisher", "correct horse battery")
     assert result.exit_code == 0, result.output
     assert "created: ann (publisher)" in result.output
-    account = operators.find_operator(open_db(admin_app.config["DATABASE"]), "ann")
+    account = operators.find_operator(console_db(admin_app), "ann")
     assert account["role"] == "publisher"
     assert account["password_hash"].startswith("scrypt:") and "correct horse" not in account["password_hash"]
 
@@ -30,7 +33,7 @@ def test_create_user_refuses_a_short_password_and_an_unknown_role(admin_app):
     runner = admin_app.test_cli_runner()
     assert create_user(runner, "ann", "editor", "short").exit_code != 0
     assert create_user(runner, "ann", "admin").exit_code != 0
-    assert operators.find_operator(open_db(admin_app.config["DATABASE"]), "ann") is None
+    assert operators.find_operator(console_db(admin_app), "ann") is None
 
 
 def test_login_then_logout(editor):
@@ -81,7 +84,7 @@ def test_repeated_wrong_passwords_lock_the_account_even_against_the_right_one(ad
     locked = operator.log_in("ann")
     assert locked.status_code == 429 and "锁定" in locked.get_data(as_text=True)
     assert operator.client.get("/admin/").status_code == 302
-    actions = [e["action"] + ":" + e["detail"] for e in operators.audit_entries(open_db(admin_app.config["DATABASE"]))]
+    actions = [e["action"] + ":" + e["detail"] for e in operators.audit_entries(console_db(admin_app))]
     assert "login refused:account locked" in actions
 
 
