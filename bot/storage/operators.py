@@ -44,14 +44,14 @@ def count_failed_login(db, name: str, attempts: int, lockout_seconds: float) -> 
     """
     now = time.time()
     with transaction(db):
-        row = db.execute(
+        rows = db.execute(  # every row read before COMMIT: SQLite keeps an unfinished statement open
             "UPDATE operators SET "
             "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END, "
             "failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END "
             "WHERE name = ? RETURNING locked_until",
             [attempts, now + lockout_seconds, attempts, name],
-        ).fetchone()
-    return bool(row) and row[0] > now
+        ).fetchall()
+    return bool(rows) and rows[0][0] > now
 
 
 def clear_failed_logins(db, name: str) -> None:
