@@ -4,6 +4,9 @@ WeChat lets a mini-program answer a user through its customer-service API only a
 only so often: 5 messages in the 48 hours after their message, 2 in the minute after they open the chat. The
 allowances do not add up: each action raises what is left to its own count and the deadline to its own length
 when those are larger (WeChat's 客服消息下发条件). Sending more is refused (45047), so the sender asks first.
+
+Each change reads and writes the user's row in one transaction holding its lock (BEGIN IMMEDIATE on SQLite,
+SELECT … FOR UPDATE on PostgreSQL): two sends at once, from two workers or two hosts, never both take the last message.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class SendWindow:
         """The user did something that allows `allowance`; what is left never shrinks by it."""
         db = self._db()
         with transaction(db):
-            left, until = self._read(db, who)
+            left, until = self._read(db, who, lock=True)
             now = time.time()
             self._write(db, who, max(left, allowance.messages), max(until, now + allowance.seconds))
 
@@ -47,7 +50,7 @@ class SendWindow:
         """Reserve up to `wanted` messages; how many may be sent (0 when the window is closed or spent)."""
         db = self._db()
         with transaction(db):
-            left, until = self._read(db, who)
+            left, until = self._read(db, who, lock=True)
             granted = min(left, wanted)
             if granted:
                 self._write(db, who, left - granted, until)
@@ -57,14 +60,14 @@ class SendWindow:
         """The platform refused a message (out of the window, over the count): nothing more until the user acts."""
         db = self._db()
         with transaction(db):
-            _, until = self._read(db, who)
+            _, until = self._read(db, who, lock=True)
             self._write(db, who, 0, until)
 
     def _key(self, who: str) -> str:
         return f"{self.name}:window:{who}"
 
-    def _read(self, db: Database, who: str) -> tuple[int, float]:
-        value = shared.get_value(db, self._key(who))
+    def _read(self, db: Database, who: str, lock: bool = False) -> tuple[int, float]:
+        value = shared.get_value(db, self._key(who), lock)
         if value is None:
             return 0, 0.0
         left, until = value.split()

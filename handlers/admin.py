@@ -25,7 +25,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
     for module in (admin_editor, admin_unanswered, admin_publish, admin_spreadsheet):
         app.register_blueprint(module.blueprint)
-    app.teardown_appcontext(admin_auth.close_database)
     app.context_processor(admin_auth.template_values)
     app.context_processor(admin_labels.template_values)
 

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.storage import open_db, operators
+from bot.storage import operators
 
 from . import admin_labels
 
@@ -27,16 +27,8 @@ def hash_password(password: str) -> str:
 
 
 def database():
-    """One connection per request for the console's tables."""
-    if "admin_db" not in g:
-        g.admin_db = open_db(current_app.config["DATABASE"])
-    return g.admin_db
-
-
-def close_database(_error=None) -> None:
-    db = g.pop("admin_db", None)
-    if db is not None:
-        db.conn.close()
+    """The console's tables: in the records database, SQLite or the PostgreSQL every host shares."""
+    return current_app.extensions["bot"].records_db
 
 
 def csrf_token() -> str:

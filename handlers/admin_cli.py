@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from bot.storage import open_db, operators
+from bot.storage import operators
 
 from .admin_auth import hash_password
 
@@ -34,7 +34,7 @@ def create_user_command(name: str, role: str) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     if len(password) < MIN_PASSWORD_CHARACTERS:
         raise click.ClickException(f"the password needs at least {MIN_PASSWORD_CHARACTERS} characters")
-    db = open_db(current_app.config["DATABASE"])
+    db = current_app.extensions["bot"].records_db  # the configured engine: SQLite, or PostgreSQL for every host
     new = operators.save_operator(db, name, hash_password(password), role)
     operators.audit(db, "(command line)", "created account" if new else "reset account", name, f"role {role}")
     click.echo(f"{'created' if new else 'updated'}: {name} ({role})")

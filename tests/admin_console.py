@@ -42,3 +42,8 @@ def draft_of(app) -> Path:
 def live_of(app) -> Path:
     """The folder the app serves: the store's live version (KNOWLEDGE_DIR until the first publish)."""
     return app.extensions["knowledge_store"].live.resolve()
+
+
+def console_db(app):
+    """The database holding the app's console accounts and audit log: SQLite, or PostgreSQL when configured."""
+    return app.extensions["bot"].records_db

@@ -115,17 +115,19 @@ def say(bot, request):
 
 
 @pytest.fixture
-def admin_app(tmp_path, kb_dir):
-    """The app serving a copy of the knowledge an operator may edit and publish (its store in tmp_path)."""
-    return create_app(
+def admin_app(storage, kb_dir):
+    """The app serving a copy of the knowledge an operator may edit and publish, on the test's engine."""
+    app = create_app(
         {
             "TESTING": True,
-            "DATABASE": str(tmp_path / "bot.sqlite"),
+            **storage,
             "KNOWLEDGE_DIR": str(kb_dir),
             "KNOWLEDGE_RELOAD_SECONDS": 0,
             "ADMIN_LOGIN_ATTEMPTS": 3,
         }
     )
+    yield app
+    app.extensions["bot"].close()
 
 
 def _logged_in(app, name: str, role: str) -> Operator:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from admin_console import PASSWORD, Operator, create_user
+import engines
+import pytest
+from admin_console import PASSWORD, Operator, console_db, create_user
 
 from app import create_app
 from bot.storage import open_db, operators
+
+pytestmark = pytest.mark.engines  # the console on SQLite, and on the PostgreSQL several hosts share
 
 
 def test_a_visitor_not_logged_in_is_sent_to_the_login_page(admin_app):
@@ -21,7 +25,7 @@ def test_create_user_reads_the_password_from_stdin_and_stores_only_a_hash(admin_
     result = create_user(admin_app.test_cli_runner(), "ann", "publisher", "correct horse battery")
     assert result.exit_code == 0, result.output
     assert "created: ann (publisher)" in result.output
-    account = operators.find_operator(open_db(admin_app.config["DATABASE"]), "ann")
+    account = operators.find_operator(console_db(admin_app), "ann")
     assert account["role"] == "publisher"
     assert account["password_hash"].startswith("scrypt:") and "correct horse" not in account["password_hash"]
 
@@ -30,7 +34,7 @@ def test_create_user_refuses_a_short_password_and_an_unknown_role(admin_app):
     runner = admin_app.test_cli_runner()
     assert create_user(runner, "ann", "editor", "short").exit_code != 0
     assert create_user(runner, "ann", "admin").exit_code != 0
-    assert operators.find_operator(open_db(admin_app.config["DATABASE"]), "ann") is None
+    assert operators.find_operator(console_db(admin_app), "ann") is None
 
 
 def test_login_then_logout(editor):
@@ -81,7 +85,7 @@ def test_repeated_wrong_passwords_lock_the_account_even_against_the_right_one(ad
     locked = operator.log_in("ann")
     assert locked.status_code == 429 and "锁定" in locked.get_data(as_text=True)
     assert operator.client.get("/admin/").status_code == 302
-    actions = [e["action"] + ":" + e["detail"] for e in operators.audit_entries(open_db(admin_app.config["DATABASE"]))]
+    actions = [e["action"] + ":" + e["detail"] for e in operators.audit_entries(console_db(admin_app))]
     assert "login refused:account locked" in actions
 
 
@@ -120,3 +124,35 @@ def test_the_rest_of_the_app_keeps_its_own_error_answers(admin_app):
     client = admin_app.test_client()
     assert client.get("/api/v1/no-such-call").get_json()["error"]["code"] == "not_found"
     assert client.get("/admin/faqs/no-such-entry").status_code == 302  # not logged in: to the login page first
+
+
+def test_two_hosts_on_one_postgresql_share_accounts_lock_out_and_audit_log(tmp_path, kb_dir):
+    """Behind a load balancer: an account made on one host logs in on the other, and both keep one audit log."""
+    with engines.fresh_store() as shared:
+
+        def host(name: str):
+            config = {"TESTING": True, **shared, "DATABASE": str(tmp_path / f"{name}.sqlite")}
+            return create_app({**config, "KNOWLEDGE_DIR": str(kb_dir), "ADMIN_LOGIN_ATTEMPTS": 3}, warm=False)
+
+        first, second = host("first"), host("second")
+        try:
+            assert create_user(first.test_cli_runner(), "ann", "editor").exit_code == 0
+            assert create_user(first.test_cli_runner(), "pat", "publisher").exit_code == 0
+            on_second = Operator(second.test_client())
+            assert on_second.log_in("pat").status_code == 302
+            assert on_second.post("/admin/unanswered/out-of-scope", {"question": "今天天气怎么样"}).status_code == 302
+
+            wrong = [Operator(app.test_client()).log_in("ann", "wrong").status_code for app in (first, second, first)]
+            assert wrong == [401, 401, 429]  # the wrong passwords on either host count together
+            assert Operator(second.test_client()).log_in("ann").status_code == 429
+
+            on_first = Operator(first.test_client())
+            assert on_first.log_in("pat").status_code == 302
+            page = on_first.client.get("/admin/audit").get_data(as_text=True)
+            assert "标为不在服务范围" in page and "今天天气怎么样" in page and "登录被拒" in page
+            assert operators.dismissed_questions(console_db(first)) == {"今天天气怎么样"}
+            for app in (first, second):  # nothing went to either host's own SQLite file
+                assert operators.find_operator(open_db(app.config["DATABASE"]), "pat") is None
+        finally:
+            first.extensions["bot"].close()
+            second.extensions["bot"].close()

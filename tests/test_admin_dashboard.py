@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from admin_console import draft_of
 
 from bot import Incoming
 from handlers.admin_charts import line_chart
+
+pytestmark = pytest.mark.engines  # the console on SQLite, and on the PostgreSQL several hosts share
 
 
 def test_the_dashboard_charts_what_users_asked_and_how_it_went(admin_app, editor):

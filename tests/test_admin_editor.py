@@ -7,9 +7,9 @@ import re
 from html import unescape
 from pathlib import Path
 
-from admin_console import draft_of
+from admin_console import console_db, draft_of
 
-from bot.storage import open_db, operators
+from bot.storage import operators
 from handlers.admin_knowledge import read_entry
 
 ENTRY = "gongji-what-is"
@@ -48,7 +48,7 @@ def test_editing_an_answer_changes_only_that_answer_in_the_draft(admin_app, edit
     # The preview shows the new answer as WeChat and the chat page would, the lint its verdict.
     assert "测试改写" in unescape(page.split('id="preview"')[1])
     assert "检查结果：这个文件没有问题" in page
-    entries = operators.audit_entries(open_db(admin_app.config["DATABASE"]))
+    entries = operators.audit_entries(console_db(admin_app))
     latest = entries[0]
     assert (latest["operator"], latest["action"], latest["target"], latest["detail"]) == (
         "ann",

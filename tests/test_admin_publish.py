@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from html import unescape
 
-from admin_console import draft_of, live_of
+from admin_console import console_db, draft_of, live_of
 from test_admin_editor import form_of
 
-from bot.storage import open_db, operators
+from bot.storage import operators
 from handlers.admin_knowledge import read_entry
 
 ENTRY = "qinqing-bind-app"
@@ -33,7 +33,7 @@ def test_a_publish_that_makes_a_labelled_question_go_wrong_is_refused_naming_it(
     broken = page.split('id="broken"')[1].split("</table>")[0]
     assert "<td>gongji-what-is</td><td>entry 'qinqing-what-is' takes it</td>" in broken
     assert (live_of(admin_app) / "faqs" / "gongji.yaml").read_bytes() == live_before
-    assert operators.audit_entries(open_db(admin_app.config["DATABASE"]))[0]["action"] == "publish refused"
+    assert operators.audit_entries(console_db(admin_app))[0]["action"] == "publish refused"
 
 
 def publish_answer(publisher, answer: str):
@@ -59,7 +59,7 @@ def test_publish_then_roll_back(admin_app, publisher):
     assert ask(client, ENTRY)["answer"] == before
     assert read_entry(draft_of(admin_app), ENTRY).answer == read_entry(live_of(admin_app), ENTRY).answer
     assert admin_app.test_client().get("/healthz").get_json()["knowledge"]["version"] == 1
-    actions = [(e["operator"], e["action"]) for e in operators.audit_entries(open_db(admin_app.config["DATABASE"]))]
+    actions = [(e["operator"], e["action"]) for e in operators.audit_entries(console_db(admin_app))]
     assert actions[:3] == [("pat", "rolled back"), ("pat", "published"), ("pat", "edited entry (draft)")]
 
 

@@ -7,9 +7,9 @@ import io
 import re
 from html import unescape
 
-from admin_console import draft_of
+from admin_console import console_db, draft_of
 
-from bot.storage import open_db, operators
+from bot.storage import operators
 from handlers.admin_knowledge import read_entry
 
 
@@ -42,7 +42,7 @@ def test_an_edited_export_comes_back_into_the_draft_with_its_diff(admin_app, edi
     draft = draft_of(admin_app)
     assert read_entry(draft, "gongji-what-is").answer == "政策问答（表格里改的）。"
     assert read_entry(kb_dir, "gongji-what-is").answer != "政策问答（表格里改的）。"
-    assert operators.audit_entries(open_db(admin_app.config["DATABASE"]))[0]["action"] == "imported spreadsheet (draft)"
+    assert operators.audit_entries(console_db(admin_app))[0]["action"] == "imported spreadsheet (draft)"
 
 
 def test_the_workbook_downloads_and_a_file_of_another_kind_is_refused(editor):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from html import unescape
 
-from admin_console import draft_of, live_of
+import pytest
+from admin_console import console_db, draft_of, live_of
 
 from bot import Incoming
-from bot.storage import open_db, operators
+from bot.storage import operators
 from handlers.admin_knowledge import read_entry
 
 LOST_CARD = ["医保卡丢了怎么补办", "医保卡丢了怎么补办", "医保卡掉了咋补"]
+
+pytestmark = pytest.mark.engines  # the console on SQLite, and on the PostgreSQL several hosts share
 
 
 def ask(app, user: str, text: str):
@@ -59,7 +62,7 @@ def test_adding_an_example_as_an_alternate_writes_the_draft_and_the_audit_log(ad
     draft = draft_of(admin_app)
     assert read_entry(draft, "card-lending").alternates[-1] == "医保卡丢了怎么补办"
     assert "医保卡丢了怎么补办" not in read_entry(live_of(admin_app), "card-lending").alternates
-    latest = operators.audit_entries(open_db(admin_app.config["DATABASE"]))[0]
+    latest = operators.audit_entries(console_db(admin_app))[0]
     assert (latest["operator"], latest["action"], latest["target"]) == (
         "ann",
         "added alternate (draft)",
@@ -82,7 +85,7 @@ def test_a_cluster_marked_out_of_scope_leaves_the_list(admin_app, editor):
     response = editor.post("/admin/unanswered/out-of-scope", {"question": questions}, "/admin/unanswered")
     assert response.status_code == 302
     assert "医保卡丢了怎么补办" not in clusters_page(editor)
-    assert operators.audit_entries(open_db(admin_app.config["DATABASE"]))[0]["action"] == "marked out of scope"
+    assert operators.audit_entries(console_db(admin_app))[0]["action"] == "marked out of scope"
 
 
 def test_an_action_without_its_fields_is_a_400(editor):

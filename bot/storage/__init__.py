@@ -94,6 +94,14 @@ def insertion_order(db) -> str:
     return "rowid DESC" if isinstance(db, Database) else "xmin::text::bigint DESC"
 
 
+def for_update(db) -> str:
+    """A SELECT's suffix that locks the rows it reads until the transaction ends: PostgreSQL's FOR UPDATE.
+
+    SQLite needs none: `transaction` took the whole database's write lock up front (BEGIN IMMEDIATE).
+    """
+    return "" if isinstance(db, Database) else " FOR UPDATE"
+
+
 def file_identity(path: str | Path) -> tuple[int, int] | None:
     """Device and inode of the file at `path`, None if missing: tells a removed or replaced database apart."""
     try:

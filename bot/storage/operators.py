@@ -1,11 +1,13 @@
-"""The operators' console: accounts with a lock-out counter, the audit log, questions marked out of scope."""
+"""The operators' console: accounts with a lock-out counter, the audit log, questions marked out of scope.
+
+Portable SQL on the records database: SQLite on one machine, PostgreSQL (bot.storage.postgres) for several hosts,
+so an account made on one host logs in on every other and they share one audit log.
+"""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-
-from sqlite_utils import Database
 
 from . import transaction
 
@@ -16,7 +18,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def save_operator(db: Database, name: str, password_hash: str, role: str) -> bool:
+def save_operator(db, name: str, password_hash: str, role: str) -> bool:
     """Create the account, or give an existing one a new password and role; True if it is new."""
     with transaction(db):
         new = db.execute("SELECT 1 FROM operators WHERE name = ?", [name]).fetchone() is None
@@ -29,44 +31,50 @@ def save_operator(db: Database, name: str, password_hash: str, role: str) -> boo
     return new
 
 
-def find_operator(db: Database, name: str) -> dict | None:
+def find_operator(db, name: str) -> dict | None:
     """The account's row (name, password_hash, role, failed_logins, locked_until), or None."""
     rows = list(db.query("SELECT * FROM operators WHERE name = ?", [name]))
     return rows[0] if rows else None
 
 
-def count_failed_login(db: Database, name: str, attempts: int, lockout_seconds: float) -> bool:
-    """One more wrong password; the account locks for `lockout_seconds` at the `attempts`-th. True if now locked."""
+def count_failed_login(db, name: str, attempts: int, lockout_seconds: float) -> bool:
+    """One more wrong password; the account locks for `lockout_seconds` at the `attempts`-th. True if now locked.
+
+    One UPDATE … RETURNING: wrong passwords sent at once from several hosts each count, none is lost.
+    """
+    now = time.time()
     with transaction(db):
-        db.execute("UPDATE operators SET failed_logins = failed_logins + 1 WHERE name = ?", [name])
-        db.execute(
-            "UPDATE operators SET locked_until = ?, failed_logins = 0 WHERE name = ? AND failed_logins >= ?",
-            [time.time() + lockout_seconds, name, attempts],
-        )
-        row = db.execute("SELECT locked_until FROM operators WHERE name = ?", [name]).fetchone()
-    return bool(row) and row[0] > time.time()
+        rows = db.execute(  # every row read before COMMIT: SQLite keeps an unfinished statement open
+            "UPDATE operators SET "
+            "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END, "
+            "failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END "
+            "WHERE name = ? RETURNING locked_until",
+            [attempts, now + lockout_seconds, attempts, name],
+        ).fetchall()
+    return bool(rows) and rows[0][0] > now
 
 
-def clear_failed_logins(db: Database, name: str) -> None:
+def clear_failed_logins(db, name: str) -> None:
     """A right password ends the count of wrong ones."""
     with transaction(db):
         db.execute("UPDATE operators SET failed_logins = 0, locked_until = 0 WHERE name = ?", [name])
 
 
-def audit(db: Database, operator: str, action: str, target: str = "", detail: str = "") -> None:
+def audit(db, operator: str, action: str, target: str = "", detail: str = "") -> None:
     """Who did what, when: one row per change made through the console or its commands."""
     with transaction(db):
-        db["audit_log"].insert(
-            {"at": _now(), "operator": operator, "action": action, "target": target, "detail": detail}
+        db.execute(
+            "INSERT INTO audit_log (at, operator, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+            [_now(), operator, action, target, detail],
         )
 
 
-def audit_entries(db: Database, limit: int = 200) -> list[dict]:
+def audit_entries(db, limit: int = 200) -> list[dict]:
     """The latest changes first."""
     return list(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit]))
 
 
-def dismiss_questions(db: Database, questions: list[str], operator: str) -> None:
+def dismiss_questions(db, questions: list[str], operator: str) -> None:
     """Mark unanswered questions out of scope: they leave the list of what to add."""
     with transaction(db):
         for question in questions:
@@ -77,5 +85,5 @@ def dismiss_questions(db: Database, questions: list[str], operator: str) -> None
             )
 
 
-def dismissed_questions(db: Database) -> set[str]:
+def dismissed_questions(db) -> set[str]:
     return {row[0] for row in db.execute("SELECT question FROM dismissed_questions").fetchall()}

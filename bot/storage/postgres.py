@@ -1,4 +1,4 @@
-"""PostgreSQL through psycopg's connection pool: the records of every host, with the calls SQLite answers.
+"""PostgreSQL through psycopg's connection pool: the records and console accounts of every host, as SQLite answers.
 
 The storage modules write portable SQL with `?` placeholders; `execute`, `query` and `atomic` behave as
 sqlite-utils' do, so records, late replies and shared values run unchanged on either engine.
@@ -74,6 +74,17 @@ MIGRATIONS = (
         ALTER TABLE turns ADD COLUMN IF NOT EXISTS record_key TEXT UNIQUE;
         ALTER TABLE unanswered ADD COLUMN IF NOT EXISTS record_key TEXT UNIQUE;
         ALTER TABLE feedback ADD COLUMN IF NOT EXISTS record_key TEXT UNIQUE;
+        """,
+    ),
+    (
+        "create_operators",
+        """
+        CREATE TABLE IF NOT EXISTS operators (name TEXT PRIMARY KEY, password_hash TEXT, role TEXT, created_at TEXT,
+            failed_logins INTEGER DEFAULT 0, locked_until DOUBLE PRECISION DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS audit_log (id BIGSERIAL PRIMARY KEY, at TEXT, operator TEXT, action TEXT,
+            target TEXT, detail TEXT);
+        CREATE INDEX IF NOT EXISTS idx_audit_log_at ON audit_log (at);
+        CREATE TABLE IF NOT EXISTS dismissed_questions (question TEXT PRIMARY KEY, at TEXT, operator TEXT);
         """,
     ),
 )

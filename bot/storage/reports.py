@@ -1,4 +1,7 @@
-"""What the operators' dashboard and unanswered list read from the records: counts by day, FAQ and channel."""
+"""What the operators' dashboard and unanswered list read from the records: counts by day, FAQ and channel.
+
+Portable SQL: the records are in SQLite, or in PostgreSQL for several hosts.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,16 @@ QUESTION_ACTIONS = ("answer", "clarify", "fallback")
 CHOICE_CHARACTERS = 4
 
 
+def _count_if(condition: str) -> str:
+    """Rows meeting `condition`, in SQL both SQLite and PostgreSQL take (PostgreSQL cannot SUM a boolean)."""
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+_COUNT_ANSWERED = _count_if("action = 'answer'")
+_COUNT_CLARIFIED = _count_if("action = 'clarify'")
+_COUNT_FELL_BACK = _count_if("action = 'fallback'")
+
+
 def since(days: int) -> str:
     """The ISO timestamp `days` days ago, for the `at` columns."""
     return (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
@@ -22,8 +35,7 @@ def questions_by_day(db: Database, days: int) -> list[dict]:
     return list(
         db.query(
             "SELECT substr(at, 1, 10) AS day, COUNT(*) AS questions, "
-            "SUM(action = 'answer') AS answered, SUM(action = 'clarify') AS clarified, "
-            "SUM(action = 'fallback') AS fell_back "
+            f"{_COUNT_ANSWERED} AS answered, {_COUNT_CLARIFIED} AS clarified, {_COUNT_FELL_BACK} AS fell_back "
             "FROM turns WHERE at >= ? AND action IN ('answer', 'clarify', 'fallback') GROUP BY day ORDER BY day",
             [since(days)],
         )
@@ -75,7 +87,8 @@ def unanswered_questions(db: Database, days: int) -> list[dict]:
         "SELECT question, at, NULL AS best_faq_id, 'rejected ask-back' AS kind FROM ("
         "  SELECT question, at, action, LEAD(action) OVER w AS next_action, LEAD(question) OVER w AS next_question"
         "  FROM turns WHERE at >= ? WINDOW w AS (PARTITION BY channel, user_hash ORDER BY id)"
-        ") WHERE action = 'clarify' AND NOT (COALESCE(next_action = 'answer' AND length(next_question) <= ?, 0))",
+        ") AS followed WHERE action = 'clarify' "
+        "AND NOT COALESCE(next_action = 'answer' AND length(next_question) <= ?, FALSE)",
         [since(days), CHOICE_CHARACTERS],
     )
     return [*fallbacks, *rejected]

@@ -8,12 +8,17 @@ from typing import Protocol
 
 from sqlite_utils import Database
 
-from . import transaction
+from . import for_update, transaction
 
 
-def get_value(db: Database, key: str) -> str | None:
-    """The value stored under `key`, or None when there is none or it has expired."""
-    row = db.execute("SELECT value, expires_at FROM shared_values WHERE key = ?", [key]).fetchone()
+def get_value(db: Database, key: str, lock: bool = False) -> str | None:
+    """The value stored under `key`, or None when there is none or it has expired.
+
+    `lock` (inside a transaction): other writers of the key wait until it ends, for a read-then-write.
+    """
+    row = db.execute(
+        f"SELECT value, expires_at FROM shared_values WHERE key = ?{for_update(db) if lock else ''}", [key]
+    ).fetchone()
     if row is None or row[1] <= time.time():
         return None
     return row[0]
