@@ -62,7 +62,7 @@ class Trainer:
         for s in stored:
             by_key[s.key].append((s.text, list(s.analysis.typed.tokens)))
         scorer = Scorer(list(by_key.items()), self.subjects)
-        classifier = learned.Classifier([learned.Example(s.key, s.features) for s in stored])
+        classifier = learned.train([learned.Example(s.key, s.features) for s in stored], self.out_of_scope_ids)
         return Signals(scorer, classifier, self.out_of_scope_ids, self.kb.lexicon.anchors)
 
     def heldout(self) -> list[Example]:
