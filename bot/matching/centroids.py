@@ -21,6 +21,9 @@ from .analysis import Analysis
 TEMPERATURE = 25.0
 #: Classes reported per question, best first (out-of-scope classes come on top of these).
 REPORTED = 32
+#: A feature (a common character, 怎么) shared by more classes than this counts only for the classes whose
+#: centroids weigh it most: a question then touches a few thousand weights, not every class per feature.
+POSTINGS_CAP = 256
 
 
 class NearestCentroids:
@@ -39,9 +42,7 @@ class NearestCentroids:
         centroids = sparse.csr_matrix(membership @ matrix)
         norms = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel())
         centroids = sparse.csr_matrix(sparse.diags(1 / np.where(norms > 0, norms, 1.0)) @ centroids)
-        index = centroids.T.tocsr()  # feature → (classes, weights)
-        index.sort_indices()
-        self._pointers, self._classes_of, self._weights = index.indptr, index.indices, index.data
+        self._pointers, self._classes_of, self._weights = _capped(centroids.T.tocsr())  # feature → classes
         self._columns: dict[str, int] = {f: int(i) for f, i in self._vectorizer.vocabulary_.items()}
         self._idf = self._vectorizer.idf_
         self._out_of_scope = np.array([number[k] for k in sorted(out_of_scope) if k in number], dtype=np.int64)
@@ -65,6 +66,17 @@ class NearestCentroids:
         best = np.argpartition(-probability, min(REPORTED, len(probability) - 1))[:REPORTED]
         chosen = np.union1d(best, self._out_of_scope)
         return {self.classes[i]: p for i, p in zip(chosen.tolist(), probability[chosen].tolist(), strict=True)}
+
+
+def _capped(index: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's `POSTINGS_CAP` largest weights: (row pointers, columns, weights)."""
+    pointers, columns, weights = index.indptr, index.indices, index.data
+    keep = np.ones(len(weights), dtype=bool)
+    for row in np.flatnonzero(np.diff(pointers) > POSTINGS_CAP).tolist():
+        start, end = pointers[row], pointers[row + 1]
+        keep[start + np.argpartition(-weights[start:end], POSTINGS_CAP)[POSTINGS_CAP:]] = False
+    kept = np.concatenate([[0], np.cumsum(keep)])[pointers]
+    return kept, columns[keep], weights[keep]
 
 
 def _given(features: tuple[str, ...]) -> tuple[str, ...]:

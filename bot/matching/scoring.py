@@ -31,6 +31,11 @@ UNKNOWN_WORD_WEIGHT = 0.5
 #: Entries, best by the other signals, that the character signal is computed for: with its weight of 1/6 an
 #: entry further down would need a near-perfect character match to reach the few reported.
 CHAR_CONTENDERS = 48
+#: A word in more stored questions than this (at least `COMMON_FLOOR`, else this share of them) is too common
+#: to find candidates by: at 10,000 entries 开通 is in tens of thousands. It still counts in the scores of the
+#: questions the rarer words found. The project's own base has no word that common (共济: 1,282 of 4,555).
+COMMON_SHARE = 0.05
+COMMON_FLOOR = 2000
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class Scorer:
         self._question_weight = np.array([q.weight for q in self.questions])
         self._joined = [q.joined for q in self.questions]
         self._postings = {token: np.array(indices, dtype=np.int64) for token, indices in postings.items()}
+        self._common = max(COMMON_FLOOR, COMMON_SHARE * len(self.questions))
         # Per word: the entries using it and the word's weight in each entry's centroid, so a question
         # touches only the entries that share its words.
         entries_with: dict[str, list[int]] = defaultdict(list)
@@ -104,7 +110,8 @@ class Scorer:
         }
         self.subjects = subjects or {}
         self.subject_words = frozenset(self.subjects.values())
-        self._entry_subject = [self.subjects.get(key) for key in self.keys]
+        entry_subject = np.array([self.subjects.get(key) or "" for key in self.keys], dtype=object)
+        self._about = {subject: entry_subject == subject for subject in self.subject_words}
 
     def _centroid(self, questions: list[_Question]) -> dict[str, float]:
         vectors = [_unit({t: self.weight(t) for t in q.tokens}) for q in questions]
@@ -127,11 +134,18 @@ class Scorer:
         entries = len(self.keys)
         # Weighted Dice per stored question: the F1 of weighted precision (of the stored question) and
         # recall (of the user's).
-        touched = np.concatenate([self._postings[t] for t in query])
+        finders = [t for t in query if len(self._postings[t]) <= self._common]
+        finders = finders or [min(query, key=lambda t: len(self._postings[t]))]
+        touched = np.concatenate([self._postings[t] for t in finders])
         shared = np.bincount(
-            touched, weights=np.repeat([weights[t] for t in query], [len(self._postings[t]) for t in query])
+            touched, weights=np.repeat([weights[t] for t in finders], [len(self._postings[t]) for t in finders])
         )
         hit = np.flatnonzero(shared)
+        for token in query:
+            if token not in finders:  # a common word: added to the questions found, looked up by bisection
+                postings = self._postings[token]
+                found = postings[np.searchsorted(postings, hit).clip(max=len(postings) - 1)] == hit
+                shared[hit[found]] += weights[token]
         overlap = 2 * shared[hit] / (query_weight + self._question_weight[hit])
         hit_entry = self._question_entry[hit]
         # The two best questions of each entry: sort by entry, best overlap first, keep the first two.
@@ -166,7 +180,8 @@ class Scorer:
         if limit is None or np.count_nonzero(best_question >= 0) <= CHAR_CONTENDERS:
             contenders[hit_entry] = True
         else:
-            contenders[np.argsort(-totals, kind="stable")[:CHAR_CONTENDERS]] = True
+            found = np.flatnonzero(best_question >= 0)  # the only entries with a total above 0
+            contenders[found[np.argsort(-totals[found], kind="stable")[:CHAR_CONTENDERS]]] = True
         joined_query = " ".join(sorted(weights))
         chars = np.zeros(entries)
         for mask in (first, second):
@@ -178,9 +193,9 @@ class Scorer:
         totals += WEIGHTS["chars"] * chars
         named_subjects = set(weights) & self.subject_words
         if named_subjects:
-            totals[
-                [i for i, subject in enumerate(self._entry_subject) if subject and subject not in named_subjects]
-            ] *= SUBJECT_MISMATCH
+            other = [about for subject, about in self._about.items() if subject not in named_subjects]
+            if other:
+                totals[np.logical_or.reduce(other)] *= SUBJECT_MISMATCH
         touched = np.flatnonzero(best_question >= 0)
         ranked = touched[np.argsort(-totals[touched], kind="stable")][:limit]
         columns = zip(
