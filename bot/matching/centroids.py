@@ -17,8 +17,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .analysis import Analysis
 
-#: Cosines are in 0..1; this sharpens them into probabilities about as peaked as the regression's.
-TEMPERATURE = 25.0
+#: Cosines are in 0..1; this sharpens them into probabilities. At 1,000 entries the labelled questions'
+#: in-sample top-1 was 87.1 / 88.1 / 88.8 / 87.5 / 87.3% with 6 / 9 / 12 / 25 / 50.
+TEMPERATURE = 12.0
 #: Classes reported per question, best first (out-of-scope classes come on top of these).
 REPORTED = 32
 #: A feature (a common character, 怎么) shared by more classes than this counts only for the classes whose
