@@ -52,9 +52,10 @@ def test_the_real_questions_still_find_the_real_entries_among_hundreds_of_look_a
     report = evaluate(matcher.match, [q for q in kb.labelled if q.source.file.endswith("dev.jsonl")])
     assert report.top1 >= 0.8
     assert report.confident_wrong <= 0.03
-    answered = [o.match.faq_id for o in report.outcomes if o.match.action == "answer"]
-    assert not [faq_id for faq_id in answered if faq_id.startswith("synthetic-")]
-    assert matcher.match("亲情账户怎么绑定孩子").faq_id == "qinqing-bind-child"
+    assert report.false_accept <= 0.05
+    real = [faq for faq in kb.faqs if not faq.id.startswith("synthetic-")]
+    right = [faq for faq in real if matcher.match(faq.question.text).faq_id == faq.id]
+    assert len(right) >= 0.9 * len(real)
 
 
 def test_the_project_base_keeps_the_regression_over_every_class(kb, matcher):

@@ -31,11 +31,11 @@ UNKNOWN_WORD_WEIGHT = 0.5
 #: Entries, best by the other signals, that the character signal is computed for: with its weight of 1/6 an
 #: entry further down would need a near-perfect character match to reach the few reported.
 CHAR_CONTENDERS = 48
-#: A word in more stored questions than this (at least `COMMON_FLOOR`, else this share of them) is too common
-#: to find candidates by: at 10,000 entries 开通 is in tens of thousands. It still counts in the scores of the
-#: questions the rarer words found. The project's own base has no word that common (共济: 1,282 of 4,555).
-COMMON_SHARE = 0.05
-COMMON_FLOOR = 2000
+#: A word in more stored questions than this is too common to find candidates by (at 1,000 entries 绑定 is in
+#: 5,683, at 10,000 in tens of thousands): it still counts in the scores of the questions the rarer words found,
+#: and the questions a query touches stay a few thousand however large the base. The project's own base has no
+#: word that common (共济: 1,282 of 4,555 questions), so its results are unchanged.
+COMMON_POSTINGS = 2000
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,6 @@ class Scorer:
         self._question_weight = np.array([q.weight for q in self.questions])
         self._joined = [q.joined for q in self.questions]
         self._postings = {token: np.array(indices, dtype=np.int64) for token, indices in postings.items()}
-        self._common = max(COMMON_FLOOR, COMMON_SHARE * len(self.questions))
         # Per word: the entries using it and the word's weight in each entry's centroid, so a question
         # touches only the entries that share its words.
         entries_with: dict[str, list[int]] = defaultdict(list)
@@ -134,7 +133,7 @@ class Scorer:
         entries = len(self.keys)
         # Weighted Dice per stored question: the F1 of weighted precision (of the stored question) and
         # recall (of the user's).
-        finders = [t for t in query if len(self._postings[t]) <= self._common]
+        finders = [t for t in query if len(self._postings[t]) <= COMMON_POSTINGS]
         finders = finders or [min(query, key=lambda t: len(self._postings[t]))]
         touched = np.concatenate([self._postings[t] for t in finders])
         shared = np.bincount(
