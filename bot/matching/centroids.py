@@ -11,6 +11,9 @@ used only above `learned.CENTROIDS_ABOVE` classes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -30,7 +33,13 @@ POSTINGS_CAP = 256
 class NearestCentroids:
     """Cosine between a question and each class's centroid, as a softmax over the classes."""
 
-    def __init__(self, examples, out_of_scope: frozenset[str], features, min_df: int):
+    def __init__(
+        self,
+        examples: Sequence[Any],  # learned.Example: a label and its features
+        out_of_scope: frozenset[str],
+        features: Callable[[Analysis], tuple[str, ...]],
+        min_df: int,
+    ):
         self._features = features
         self._vectorizer = TfidfVectorizer(analyzer=_given, sublinear_tf=True, min_df=min_df)
         matrix = self._vectorizer.fit_transform([e.features for e in examples])  # rows are unit vectors
