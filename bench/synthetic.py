@@ -54,7 +54,7 @@ def grow(entries: int, target: Path, source: Path = knowledge.DEFAULT_DIR) -> Pa
     synthetic = []
     for number in range(extra):
         template = kb.faqs[number % len(kb.faqs)]
-        product = names[2 * number] + names[2 * number + 1]
+        product = _product(names, number, extra)
         questions = [PRODUCT_WORDS.sub(product, q.text) for q in template.questions]
         questions = list({re.sub(r"\W", "", q.lower()): q for q in questions if product in q}.values())
         questions += [q.format(product) for q in FILLERS][: max(0, 7 - len(questions))]
@@ -73,6 +73,15 @@ def grow(entries: int, target: Path, source: Path = knowledge.DEFAULT_DIR) -> Pa
     document = {"category": "合成", "faqs": synthetic}
     (target / "faqs" / "synthetic.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     return target
+
+
+def _product(names: list[str], number: int, extra: int) -> str:
+    """The `number`th distinct pair of nouns: each noun once while the dictionary has enough (up to about 3,000
+    entries), then every noun paired with others in turn."""
+    if len(names) >= 2 * extra:
+        return names[2 * number] + names[2 * number + 1]
+    first, turn = number % len(names), number // len(names)
+    return names[first] + names[(first + 1 + turn) % len(names)]
 
 
 if __name__ == "__main__":

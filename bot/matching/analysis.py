@@ -50,6 +50,7 @@ class Analyzer:
 
     def __init__(self, lexicon: Lexicon, smalltalk: tuple[SmalltalkIntent, ...] = ()):
         self.lexicon = lexicon
+        self.intents = smalltalk
         self.smalltalk = SmalltalkFinder(smalltalk, lexicon.fillers)
         self.segmenter = Segmenter(lexicon)
         # The pinyin channel reads typos as dictionary or canonical words only: variants such as 什么事

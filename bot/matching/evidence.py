@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from .analysis import Analysis
 from .calibration import Evidence
+from .centroids import NearestCentroids
 from .learned import Classifier
 from .scoring import Scored, Scorer
 
@@ -21,7 +22,7 @@ class Gathered:
 
     evidence: Evidence
     scored: tuple[Scored, ...]  # lexical, FAQs and out-of-scope topics, best first
-    learned: dict[str, float]  # classifier probability of every class
+    learned: dict[str, float]  # classifier probability of every class (a large base: the best few, out-of-scope ones)
     used_homophones: bool
 
 
@@ -31,7 +32,7 @@ class Signals:
     def __init__(
         self,
         scorer: Scorer,
-        classifier: Classifier,
+        classifier: Classifier | NearestCentroids,
         out_of_scope_ids: frozenset[str],
         anchors: frozenset[str],
     ):
