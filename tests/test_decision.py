@@ -2,6 +2,7 @@
 
 import pytest
 
+import bot.knowledge as knowledge
 from bot.matching import Matcher, Policy
 from bot.matching.decision import Ranked, Thresholds, decide
 
@@ -116,6 +117,20 @@ def test_the_answer_threshold_is_learned_to_meet_the_wrong_answer_target(kb, mat
     strict = Matcher(kb, Policy(wrong_answer_target=0.0), trainer=matcher.trainer)
     assert strict.thresholds.answer >= matcher.thresholds.answer
     assert matcher.thresholds.answer >= Policy().min_answer
+
+
+def test_a_few_new_alternates_barely_move_the_learned_thresholds(kb_dir, matcher):
+    """Operators edit a few questions at a time; every answer near the threshold must not flip with each edit."""
+    entries = kb_dir / "faqs" / "gongji.yaml"
+    relatives = ("表姐", "堂哥", "姑父", "舅妈", "干爹")
+    added = "".join(f"      - 我{relative}能用我的家庭共济吗\n" for relative in relatives)
+    text = entries.read_text(encoding="utf-8")
+    anchor = "    alternates:\n"
+    start = text.index(anchor, text.index("id: gongji-who")) + len(anchor)
+    entries.write_text(text[:start] + added + text[start:], encoding="utf-8")
+    edited = Matcher(knowledge.load(kb_dir))
+    assert len(edited.trainer.stored) == len(matcher.trainer.stored) + 5
+    assert edited.thresholds.answer == pytest.approx(matcher.thresholds.answer, abs=0.01)
 
 
 def test_long_stories_have_their_own_learned_threshold(kb, matcher):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
@@ -84,15 +83,19 @@ class Trainer:
         """Alternates and out-of-scope examples (a random sample in a large base), each described by signals
         trained without it; computed once."""
         if self._heldout is None:
-            movable = [i for i, s in enumerate(self.stored) if not s.standard]
-            random.Random(0).shuffle(movable)
+            # Each question's fold and place in the sample follow from its own text, not from its position in
+            # the files: an operator's edit moves only the questions it touches, so the thresholds learned from
+            # the folds do not jump with every small change (a reshuffle moved the answer threshold by 0.02).
+            place = {i: self._shuffled(i) for i, s in enumerate(self.stored) if not s.standard}
+            movable = sorted(place, key=place.__getitem__)
             large = len({s.key for s in self.stored}) > learned.CENTROIDS_ABOVE
             folds, limit = (LARGE_BASE_FOLDS, LARGE_BASE_HELDOUT_LIMIT) if large else (FOLDS, HELDOUT_LIMIT)
             examples = []
             for fold in range(folds):
-                held = set(movable[fold::FOLDS])
+                in_fold = [i for i in movable if place[i] % FOLDS == fold]
+                held = set(in_fold)
                 signals = self.signals([s for i, s in enumerate(self.stored) if i not in held])
-                for i in sorted(movable[fold::FOLDS][: limit // folds]):  # movable is shuffled
+                for i in sorted(in_fold[: limit // folds]):  # in_fold is in shuffled order
                     stored = self.stored[i]
                     expect = frozenset() if stored.key in self.out_of_scope_ids else frozenset({stored.key})
                     examples.append(_example(signals, stored.analysis, expect, labelled=False))
@@ -108,6 +111,11 @@ class Trainer:
         ]
         calibrator = Calibrator(examples)
         return Model(signals, calibrator, choose_thresholds(calibrator, examples, policy))
+
+    def _shuffled(self, index: int) -> int:
+        """A stored question's place in a fixed shuffle, from its entry and text alone."""
+        stored = self.stored[index]
+        return int.from_bytes(hashlib.sha256(f"{stored.key}\n{stored.text}".encode()).digest()[:8], "big")
 
     def _stored(self, key: str, text: str, standard: bool) -> Stored:
         if text not in self._analysed:
