@@ -6,19 +6,18 @@ the stored questions, and a question touches only the classes that share a featu
 classes index). A softmax over the cosines, untouched classes counted at cosine 0, gives a distribution over
 every class; only the best few and every out-of-scope class are reported, which is all the matcher reads.
 Less accurate than the regression on a small base (raw top-1 92–94% against 95–97% at 32 entries), so it is
-used only above `learned.CENTROIDS_ABOVE` classes.
+used only above `training.CENTROIDS_ABOVE` classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .analysis import Analysis
+from .learned import Example, vectorize
 
 #: Cosines are in 0..1; this sharpens them into probabilities. At 1,000 entries the labelled questions'
 #: in-sample top-1 was 87.1 / 88.1 / 88.8 / 87.5 / 87.3% with 6 / 9 / 12 / 25 / 50.
@@ -33,16 +32,8 @@ POSTINGS_CAP = 256
 class NearestCentroids:
     """Cosine between a question and each class's centroid, as a softmax over the classes."""
 
-    def __init__(
-        self,
-        examples: Sequence[Any],  # learned.Example: a label and its features
-        out_of_scope: frozenset[str],
-        features: Callable[[Analysis], tuple[str, ...]],
-        min_df: int,
-    ):
-        self._features = features
-        self._vectorizer = TfidfVectorizer(analyzer=_given, sublinear_tf=True, min_df=min_df)
-        matrix = self._vectorizer.fit_transform([e.features for e in examples])  # rows are unit vectors
+    def __init__(self, examples: Sequence[Example], out_of_scope: frozenset[str]):
+        self._weighting, matrix = vectorize(examples)  # rows are unit vectors
         self.classes: tuple[str, ...] = tuple(sorted({e.label for e in examples}))
         number = {label: i for i, label in enumerate(self.classes)}
         rows = np.array([number[e.label] for e in examples], dtype=np.int64)
@@ -53,19 +44,13 @@ class NearestCentroids:
         norms = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1)).ravel())
         centroids = sparse.csr_matrix(sparse.diags(1 / np.where(norms > 0, norms, 1.0)) @ centroids)
         self._pointers, self._classes_of, self._weights = _capped(centroids.T.tocsr())  # feature → classes
-        self._columns: dict[str, int] = {f: int(i) for f, i in self._vectorizer.vocabulary_.items()}
-        self._idf = self._vectorizer.idf_
         self._out_of_scope = np.array([number[k] for k in sorted(out_of_scope) if k in number], dtype=np.int64)
 
     def probabilities(self, analysis: Analysis) -> dict[str, float]:
         """Probability of the best `REPORTED` classes and of every out-of-scope class, of a softmax over all."""
-        known = self._columns
-        present = [known[f] for f in self._features(analysis) if f in known]
+        columns, values = self._weighting.of(analysis)
         cosines = np.zeros(len(self.classes))
-        if present:
-            columns, counts = np.unique(np.array(present, dtype=np.int64), return_counts=True)
-            values = (1 + np.log(counts)) * self._idf[columns]
-            values /= np.linalg.norm(values)
+        if len(columns):
             starts, ends = self._pointers[columns], self._pointers[columns + 1]
             lengths = ends - starts
             positions = np.repeat(ends - lengths.cumsum(), lengths) + np.arange(lengths.sum())
@@ -87,7 +72,3 @@ def _capped(index: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarra
         keep[start + np.argpartition(-weights[start:end], POSTINGS_CAP)[POSTINGS_CAP:]] = False
     kept = np.concatenate([[0], np.cumsum(keep)])[pointers]
     return kept, columns[keep], weights[keep]
-
-
-def _given(features: tuple[str, ...]) -> tuple[str, ...]:
-    return features

@@ -3,23 +3,24 @@
 Features are the question's characters (1–3-grams), its canonical words, the pinyin channel's reading and
 toneless pinyin syllable pairs, so a voice-input homophone (张虎 for 账户) shares features with the word it
 stands for even when no table lists it. Logistic regression over these gives a probability per class: each
-FAQ and each out-of-scope topic. Above `CENTROIDS_ABOVE` classes, where the regression costs minutes and
-gigabytes, nearest centroids over the same features stand in (centroids.py). Training is deterministic
+FAQ and each out-of-scope topic. For a large base, where the regression costs minutes and gigabytes, nearest
+centroids over the same features stand in (centroids.py, chosen in training.py). Training is deterministic
 (fixed solver seed), so two workers that load the same files answer alike.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from .analysis import Analysis
-from .centroids import NearestCentroids
 from .pinyin import syllables
 
 #: Inverse regularisation strength; the stored questions are few per class, so fit them closely.
@@ -30,9 +31,6 @@ TOLERANCE = 1e-2
 #: A feature seen in only one stored question (one typo, one rare word) is noise to the classifier.
 MIN_QUESTIONS_PER_FEATURE = 2
 MAX_ITERATIONS = 300
-#: Classes (FAQs and out-of-scope topics) above which the learned signal is nearest centroids: the regression's
-#: training grows with classes × questions (566 s and +3.3 GB at 1,000 entries), the centroids' with the questions.
-CENTROIDS_ABOVE = 300
 
 
 @dataclass(frozen=True)
@@ -60,19 +58,38 @@ def _given(features: tuple[str, ...]) -> tuple[str, ...]:
     return features
 
 
-def train(examples: list[Example], out_of_scope: frozenset[str]) -> Classifier | NearestCentroids:
-    """The learned signal for these stored questions: the regression, or centroids for a large base."""
-    if len({e.label for e in examples}) > CENTROIDS_ABOVE:
-        return NearestCentroids(examples, out_of_scope, features, MIN_QUESTIONS_PER_FEATURE)
-    return Classifier(examples)
+class Weighting:
+    """The TF-IDF weighting learned from the stored questions, applied to one question by hand: the columns of
+    its known features and their unit-length weights cost a few microseconds, where the vectorizer's transform
+    spends milliseconds on input checks."""
+
+    def __init__(self, vectorizer: TfidfVectorizer):
+        self._columns: dict[str, int] = {f: int(i) for f, i in vectorizer.vocabulary_.items()}
+        self._idf = vectorizer.idf_
+
+    def of(self, analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, weights) of the question's known features; both empty when it has none."""
+        known = self._columns
+        present = [known[f] for f in features(analysis) if f in known]
+        if not present:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        columns, counts = np.unique(np.array(present, dtype=np.int64), return_counts=True)
+        values = (1 + np.log(counts)) * self._idf[columns]
+        return columns, values / np.linalg.norm(values)
+
+
+def vectorize(examples: Sequence[Example]) -> tuple[Weighting, sparse.csr_matrix]:
+    """The stored questions as unit TF-IDF rows, and the weighting that puts a new question in the same space."""
+    vectorizer = TfidfVectorizer(analyzer=_given, sublinear_tf=True, min_df=MIN_QUESTIONS_PER_FEATURE)
+    matrix = vectorizer.fit_transform([e.features for e in examples])
+    return Weighting(vectorizer), matrix
 
 
 class Classifier:
     """TF-IDF features and logistic regression over every FAQ and out-of-scope class."""
 
-    def __init__(self, examples: list[Example]):
-        self._vectorizer = TfidfVectorizer(analyzer=_given, sublinear_tf=True, min_df=MIN_QUESTIONS_PER_FEATURE)
-        matrix = self._vectorizer.fit_transform([e.features for e in examples])
+    def __init__(self, examples: Sequence[Example]):
+        self._weighting, matrix = vectorize(examples)
         model = LogisticRegression(
             C=REGULARISATION_C, solver="saga", tol=TOLERANCE, max_iter=MAX_ITERATIONS, random_state=0
         )
@@ -83,9 +100,7 @@ class Classifier:
             model.fit(matrix, [e.label for e in examples])
         self.classes: tuple[str, ...] = tuple(str(c) for c in model.classes_)
         # Inference by hand: the rows of the features present, a weighted sum and a softmax cost a few
-        # microseconds, where transform and predict_proba spend milliseconds on input checks.
-        self._columns: dict[str, int] = {f: int(i) for f, i in self._vectorizer.vocabulary_.items()}
-        self._idf = self._vectorizer.idf_
+        # microseconds, where predict_proba spends milliseconds on input checks.
         self._weights = np.ascontiguousarray(model.coef_.T)
         self._intercept = model.intercept_
         if len(self.classes) == 2:  # binary models keep one row of weights: the second class against the first
@@ -94,12 +109,9 @@ class Classifier:
 
     def probabilities(self, analysis: Analysis) -> dict[str, float]:
         """Probability of each class for one question; they sum to 1."""
-        known = self._columns
-        present = [known[f] for f in features(analysis) if f in known]
+        columns, values = self._weighting.of(analysis)
         logits = self._intercept.copy()
-        if present:
-            columns, counts = np.unique(np.array(present, dtype=np.int64), return_counts=True)
-            values = (1 + np.log(counts)) * self._idf[columns]
-            logits += (values / np.linalg.norm(values)) @ self._weights[columns]
+        if len(columns):
+            logits += values @ self._weights[columns]
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, (exp / exp.sum()).tolist(), strict=True))

@@ -167,8 +167,7 @@ class Scorer:
                 coverage[_has(self._entries_with[token], found)] += weights[token] / query_weight
             if token in self._centroid_postings:
                 where, values = self._centroid_postings[token]
-                at = np.searchsorted(where, found).clip(max=len(where) - 1)
-                present = where[at] == found
+                at, present = _positions(where, found)
                 centroid[present] += query_vector[token] * values[at[present]]
         totals = (
             WEIGHTS["overlap"] * (best_overlap + second_overlap) / 2
@@ -225,9 +224,14 @@ class Scorer:
 
 
 def _has(ascending: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Which of `values` are in the ascending array `ascending`, by bisection."""
+    """Which of `values` are in the ascending array `ascending`."""
+    return _positions(ascending, values)[1]
+
+
+def _positions(ascending: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `values` is or would be in the ascending array `ascending` (by bisection), and whether it is."""
     at = np.searchsorted(ascending, values).clip(max=len(ascending) - 1)
-    return ascending[at] == values
+    return at, ascending[at] == values
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:

@@ -14,6 +14,7 @@ from bot.knowledge.model import LabelledQuestion
 from . import learned
 from .analysis import Analysis, Analyzer
 from .calibration import Calibrator, Example, candidates
+from .centroids import NearestCentroids
 from .decision import Policy, Thresholds, choose_thresholds
 from .evidence import Signals
 from .scoring import Scorer
@@ -23,7 +24,10 @@ FOLDS = 4
 #: Held-out alternates the calibration learns from, at most: its few weights are settled by far fewer, and
 #: describing each costs a full match, so a large base is not made to pay for all of them.
 HELDOUT_LIMIT = 6000
-#: A large base (the centroid signal, learned.CENTROIDS_ABOVE): one fold, and fewer held-out alternates. Its
+#: Classes (FAQs and out-of-scope topics) above which the learned signal is nearest centroids: the regression's
+#: training grows with classes × questions (566 s and +3.3 GB at 1,000 entries), the centroids' with the questions.
+CENTROIDS_ABOVE = 300
+#: A large base (the centroid signal, above CENTROIDS_ABOVE classes): one fold, and fewer held-out alternates. Its
 #: alternates are many near-copies of each other; thousands of them outweighed the labelled questions in the
 #: calibration and pushed the answer threshold to 0.96 (top-1 78% in-sample at 1,000 entries, 88% with 1,500).
 LARGE_BASE_FOLDS = 1
@@ -60,12 +64,13 @@ class Trainer:
     def __init__(self, kb: KnowledgeBase, analyzer: Analyzer):
         self.kb = kb
         self.analyzer = analyzer
-        self._analysed = _analysed(analyzer)
+        fingerprint = _fingerprint(analyzer)
+        self._analysed = _analysed(fingerprint)
         self.stored = [
             self._stored(faq.id, q.text, index == 0) for faq in kb.faqs for index, q in enumerate(faq.questions)
         ]
         self.stored += [self._stored(t.id, q.text, False) for t in kb.out_of_scope for q in t.examples]
-        _keep(analyzer, self._analysed)
+        _keep(fingerprint, self._analysed)
         self.out_of_scope_ids = frozenset(t.id for t in kb.out_of_scope)
         self.subjects = {faq.id: kb.lexicon.synonyms.get(faq.category, faq.category) for faq in kb.faqs}
         self._heldout: list[Example] | None = None
@@ -76,7 +81,11 @@ class Trainer:
         for s in stored:
             by_key[s.key].append((s.text, list(s.analysis.typed.tokens)))
         scorer = Scorer(list(by_key.items()), self.subjects)
-        classifier = learned.train([learned.Example(s.key, s.features) for s in stored], self.out_of_scope_ids)
+        examples = [learned.Example(s.key, s.features) for s in stored]
+        if len(by_key) > CENTROIDS_ABOVE:
+            classifier: learned.Classifier | NearestCentroids = NearestCentroids(examples, self.out_of_scope_ids)
+        else:
+            classifier = learned.Classifier(examples)
         return Signals(scorer, classifier, self.out_of_scope_ids, self.kb.lexicon.anchors)
 
     def heldout(self) -> list[Example]:
@@ -88,7 +97,7 @@ class Trainer:
             # the folds do not jump with every small change (a reshuffle moved the answer threshold by 0.02).
             place = {i: self._shuffled(i) for i, s in enumerate(self.stored) if not s.standard}
             movable = sorted(place, key=place.__getitem__)
-            large = len({s.key for s in self.stored}) > learned.CENTROIDS_ABOVE
+            large = len({s.key for s in self.stored}) > CENTROIDS_ABOVE
             folds, limit = (LARGE_BASE_FOLDS, LARGE_BASE_HELDOUT_LIMIT) if large else (FOLDS, HELDOUT_LIMIT)
             examples = []
             for fold in range(folds):
@@ -130,16 +139,16 @@ def _fingerprint(analyzer: Analyzer) -> str:
     return hashlib.sha256(repr((analyzer.lexicon, analyzer.intents)).encode()).hexdigest()
 
 
-def _analysed(analyzer: Analyzer) -> dict[str, tuple[Analysis, tuple[str, ...]]]:
+def _analysed(fingerprint: str) -> dict[str, tuple[Analysis, tuple[str, ...]]]:
     """A fresh cache holding the previous build's analyses if they were made with the same lexicon."""
-    fingerprint, analysed = _ANALYSED
-    return dict(analysed) if fingerprint == _fingerprint(analyzer) else {}
+    kept, analysed = _ANALYSED
+    return dict(analysed) if kept == fingerprint else {}
 
 
-def _keep(analyzer: Analyzer, analysed: dict[str, tuple[Analysis, tuple[str, ...]]]) -> None:
+def _keep(fingerprint: str, analysed: dict[str, tuple[Analysis, tuple[str, ...]]]) -> None:
     global _ANALYSED
     with _ANALYSED_LOCK:
-        _ANALYSED = (_fingerprint(analyzer), analysed)
+        _ANALYSED = (fingerprint, analysed)
 
 
 def _example(signals: Signals, analysis: Analysis, expect: frozenset[str], labelled: bool) -> Example:
