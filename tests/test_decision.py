@@ -45,7 +45,10 @@ def test_a_product_name_alone_is_answered_with_what_it_is(matcher, text, faq_id)
     assert (match.action, match.faq_id) == ("answer", faq_id)
 
 
-@pytest.mark.parametrize("text", ["医保", "怎么办", "红烧肉怎么做好吃", "明天杭州会下雨吗"])
+@pytest.mark.parametrize(
+    "text",
+    ["医保", "怎么办", "红烧肉怎么做好吃", "明天杭州会下雨吗", "孙子上幼儿园一个月多少钱", "儿子结婚彩礼给多少合适"],
+)
 def test_generic_or_unrelated_questions_fall_back(matcher, text):
     assert matcher.match(text).action == "fallback"
 
@@ -99,6 +102,24 @@ def test_naming_a_product_never_gets_a_referral_away(matcher):
     """A misheard or odd question that names 共济 is about 共济: ask back rather than say it is not ours."""
     match = matcher.match("共济那个东西我搞不懂到底咋回事啊")
     assert match.action in ("answer", "clarify") and match.intent is None
+
+
+@pytest.mark.parametrize("text", ["支付宝上能给我妈开共济吗", "在支付宝里怎么开共济", "微信里能开通家庭共济吗"])
+def test_a_question_naming_only_共济_is_not_answered_about_亲情账户(matcher, text):
+    """支付宝 and 微信 belong to the 亲情账户 binding entries too; the product the user named decides."""
+    match = matcher.match(text)
+    assert match.action != "answer" or match.faq_id.startswith("gongji-")
+    assert match.candidates[0].faq_id.startswith("gongji-")
+    evidence = match.explanation.gathered.evidence
+    assert "qinqing-bind-alipay" in evidence.other_product
+    assert not any(key.startswith("gongji-") for key in evidence.other_product)
+
+
+def test_comparisons_and_general_entries_belong_to_no_one_product(matcher):
+    """Naming 共济 counts against the 亲情账户 entries only: a comparison of the two is about both."""
+    evidence = matcher.match("共济和个人账户有什么不一样").explanation.gathered.evidence
+    assert not evidence.other_product & {"compare-qinqing-gongji", "compare-qinqing-personal", "card-lending"}
+    assert matcher.match("共济和亲情账户有什么区别").faq_id == "compare-qinqing-gongji"
 
 
 def test_a_province_with_its_own_city_is_one_place(matcher):

@@ -44,6 +44,7 @@ SIGNAL_NAMES = (
     "story_lexical_at_end",
     "out_of_scope",
     "out_of_scope_lead",
+    "other_product",
     "anchored",
     "words",
     "one_word",
@@ -62,6 +63,7 @@ class Evidence:
     story: bool  # the question is long enough to read its end on its own
     out_of_scope_learned: float  # the classifier's probability that it is none of ours
     out_of_scope_lexical: float  # the best lexical score of an out-of-scope topic
+    other_product: frozenset[str]  # FAQs about 亲情账户 when only 共济 is named, and the reverse
     anchored: bool  # a family-account word is in the question
     words: int  # content words
 
@@ -115,6 +117,7 @@ def candidates(evidence: Evidence) -> list[Candidate]:
             "story_lexical_at_end": story * lexical_at_end,
             "out_of_scope": evidence.out_of_scope_learned,
             "out_of_scope_lead": evidence.out_of_scope_lexical - lexical,
+            "other_product": float(key in evidence.other_product),
             "anchored": float(evidence.anchored),
             "words": min(evidence.words, MAX_WORDS) / MAX_WORDS,
             "one_word": float(evidence.words <= 1),

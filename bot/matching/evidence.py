@@ -46,7 +46,8 @@ class Signals:
         tokens = set(analysis.typed.tokens) | set(analysis.heard.tokens if analysis.heard else ())
         faqs = {s.key: s.score for s in scored if s.key not in self.out_of_scope_ids}
         out_of_scope = [s.score for s in scored if s.key in self.out_of_scope_ids]
-        if self.scorer.subject_words.intersection(tokens):
+        named = self.scorer.subject_words & tokens
+        if named:
             out_of_scope = []  # naming 共济 or 亲情账户 makes it a question about them, whatever else it shares
         # Once the pinyin channel's reading explains the question better, the classifier reads it that way too.
         learned = self.classifier.probabilities(
@@ -69,6 +70,7 @@ class Signals:
             story=analysis.tail is not None,
             out_of_scope_learned=sum(p for k, p in learned.items() if k in self.out_of_scope_ids),
             out_of_scope_lexical=max(out_of_scope, default=0.0),
+            other_product=frozenset(k for k, word in self.scorer.subjects.items() if named and word not in named),
             anchored=bool(tokens & self.anchors),
             words=len(analysis.typed.tokens),
         )

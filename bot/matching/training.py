@@ -72,7 +72,7 @@ class Trainer:
         self.stored += [self._stored(t.id, q.text, False) for t in kb.out_of_scope for q in t.examples]
         _keep(fingerprint, self._analysed)
         self.out_of_scope_ids = frozenset(t.id for t in kb.out_of_scope)
-        self.subjects = {faq.id: kb.lexicon.synonyms.get(faq.category, faq.category) for faq in kb.faqs}
+        self.subjects = _products(kb)
         self._heldout: list[Example] | None = None
 
     def signals(self, stored: Sequence[Stored]) -> Signals:
@@ -132,6 +132,14 @@ class Trainer:
             self._analysed[text] = (analysis, learned.features(analysis))
         analysis, features = self._analysed[text]
         return Stored(key, text, analysis, features, standard)
+
+
+def _products(kb: KnowledgeBase) -> dict[str, str]:
+    """Each FAQ's product (共济, 亲情账户): its category, where the lexicon knows other names for it. Comparisons
+    and general entries (区别对比, 通用) are about no one product, so naming one never counts against them."""
+    products = set(kb.lexicon.synonyms.values())
+    canonical = {faq.id: kb.lexicon.synonyms.get(faq.category, faq.category) for faq in kb.faqs}
+    return {key: word for key, word in canonical.items() if word in products}
 
 
 def _fingerprint(analyzer: Analyzer) -> str:
