@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from .calibration import Calibrator, Example
 
-#: Fewer held-out in-scope questions than this in a pool say too little to set a threshold on.
-MIN_POOL = 30
+#: Fewer held-out in-scope questions than this in a pool say too little to set a threshold on: at the stories'
+#: 3% target, the 55 labelled stories allowed one wrong answer, so the threshold sat on whichever story came
+#: second-most-confident and wrong, and moved 0.70 → 0.83 with a few edited alternates.
+MIN_POOL = 100
 
 
 @dataclass(frozen=True)
