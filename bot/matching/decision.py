@@ -11,6 +11,8 @@ from .calibration import Calibrator, Example
 #: 3% target, the 55 labelled stories allowed one wrong answer, so the threshold sat on whichever story came
 #: second-most-confident and wrong, and moved 0.70 → 0.83 with a few edited alternates.
 MIN_POOL = 100
+#: The targets a threshold is averaged over, as multiples of the policy's target (see _safe_on_every_pool).
+TARGET_BAND = (0.6, 0.8, 1.0, 1.2, 1.4)
 
 
 @dataclass(frozen=True)
@@ -93,30 +95,48 @@ def is_story(example: Example) -> bool:
 
 
 def _safe_on_every_pool(calibrator: Calibrator, examples: Sequence[Example], target: float, floor: float) -> float:
-    answer = floor
+    """The mean over a band of targets around `target` of the lowest threshold safe on every pool.
+
+    One target alone puts the threshold on whichever question happens to be its n-th wrong answer; where wrong
+    answers are spread thin, one added alternate moved the story threshold by 0.05 (0.67-0.75 over six small
+    edits). The mean over the band, whose middle is the target, moved 0.66-0.68 over the same edits.
+    """
+    pools = []
     for labelled in (False, True):
         pool = [e for e in examples if e.labelled == labelled]
         if sum(bool(e.expect) for e in pool) >= MIN_POOL:
-            answer = max(answer, _lowest_safe_threshold(calibrator, pool, target))
-    return answer
+            pools.append(_Tops.of(calibrator, pool))
+    band = [max([floor] + [tops.lowest_safe_threshold(target * f) for tops in pools]) for f in TARGET_BAND]
+    return sum(band) / len(band)
 
 
-def _lowest_safe_threshold(calibrator: Calibrator, pool: Sequence[Example], target: float) -> float:
-    tops = []  # (probability of the top candidate, in scope, right)
-    for example in pool:
-        probabilities = calibrator.probabilities(example.candidates)
-        if probabilities:
-            p, faq_id = max(zip(probabilities, (c.faq_id for c in example.candidates), strict=True))
-            tops.append((p, bool(example.expect), faq_id in example.expect))
-    in_scope = sum(bool(e.expect) for e in pool) or 1
-    out_of_scope = sum(not e.expect for e in pool) or 1
-    wrong = false_accepts = 0
-    threshold = 1.0
-    # Lower the threshold one question at a time, from the most confident, while the target still holds.
-    for p, scoped, right in sorted(tops, reverse=True):
-        wrong += scoped and not right
-        false_accepts += not scoped
-        if wrong / in_scope > target or false_accepts / out_of_scope > target:
-            break
-        threshold = p
-    return threshold
+@dataclass(frozen=True)
+class _Tops:
+    """A pool's top candidates: (probability, in scope, right), most probable first; how many are in scope."""
+
+    ranked: list[tuple[float, bool, bool]]
+    in_scope: int
+    out_of_scope: int
+
+    @classmethod
+    def of(cls, calibrator: Calibrator, pool: Sequence[Example]) -> _Tops:
+        tops = []
+        for example in pool:
+            probabilities = calibrator.probabilities(example.candidates)
+            if probabilities:
+                p, faq_id = max(zip(probabilities, (c.faq_id for c in example.candidates), strict=True))
+                tops.append((p, bool(example.expect), faq_id in example.expect))
+        in_scope = sum(bool(e.expect) for e in pool) or 1
+        return cls(sorted(tops, reverse=True), in_scope, sum(not e.expect for e in pool) or 1)
+
+    def lowest_safe_threshold(self, target: float) -> float:
+        wrong = false_accepts = 0
+        threshold = 1.0
+        # Lower the threshold one question at a time, from the most confident, while the target still holds.
+        for p, scoped, right in self.ranked:
+            wrong += scoped and not right
+            false_accepts += not scoped
+            if wrong / self.in_scope > target or false_accepts / self.out_of_scope > target:
+                break
+            threshold = p
+        return threshold
