@@ -49,7 +49,15 @@ def test_siblings_grandparents_and_grandchildren_get_a_yes_under_the_2024_rules(
     assert CHECK_LOCALLY in line
 
 
-@pytest.mark.parametrize("question, named", [("家庭共济能绑我老婆吗", "老婆"), ("家庭共济能给儿子用吗", "儿子")])
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("家庭共济能绑我老婆吗", "老婆"),
+        ("家庭共济能给儿子用吗", "儿子"),
+        ("家庭共济能绑那口子吗", "那口子"),  # dialect words for a spouse
+        ("家庭共济能绑我婆娘吗", "您婆娘"),
+    ],
+)
 def test_spouse_parents_and_children_get_a_plain_yes(say, question, named):
     line = first_line(say(question))
     assert line.startswith(named + "属于近亲属，可以") and CHECK_LOCALLY not in line
