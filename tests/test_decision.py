@@ -111,14 +111,16 @@ def test_a_question_naming_only_共济_is_not_answered_about_亲情账户(matche
     assert match.action != "answer" or match.faq_id.startswith("gongji-")
     assert match.candidates[0].faq_id.startswith("gongji-")
     evidence = match.explanation.gathered.evidence
-    assert "qinqing-bind-alipay" in evidence.other_product
-    assert not any(key.startswith("gongji-") for key in evidence.other_product)
+    assert evidence.about_other_product("qinqing-bind-alipay")
+    assert not any(evidence.about_other_product(faq.id) for faq in matcher.kb.faqs if faq.id.startswith("gongji-"))
 
 
 def test_comparisons_and_general_entries_belong_to_no_one_product(matcher):
     """Naming 共济 counts against the 亲情账户 entries only: a comparison of the two is about both."""
     evidence = matcher.match("共济和个人账户有什么不一样").explanation.gathered.evidence
-    assert not evidence.other_product & {"compare-qinqing-gongji", "compare-qinqing-personal", "card-lending"}
+    assert evidence.about_other_product("qinqing-what-is")
+    for neither in ("compare-qinqing-gongji", "compare-qinqing-personal", "card-lending"):
+        assert not evidence.about_other_product(neither)
     assert matcher.match("共济和亲情账户有什么区别").faq_id == "compare-qinqing-gongji"
 
 

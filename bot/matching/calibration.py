@@ -10,7 +10,7 @@ probability, and the answer threshold is the lowest one that keeps wrong answers
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,9 +63,15 @@ class Evidence:
     story: bool  # the question is long enough to read its end on its own
     out_of_scope_learned: float  # the classifier's probability that it is none of ours
     out_of_scope_lexical: float  # the best lexical score of an out-of-scope topic
-    other_product: frozenset[str]  # FAQs about 亲情账户 when only 共济 is named, and the reverse
+    named_products: frozenset[str]  # the products (共济, 亲情账户) the question names
+    products: Mapping[str, str]  # each FAQ's product, where it is about one (shared by every question)
     anchored: bool  # a family-account word is in the question
     words: int  # content words
+
+    def about_other_product(self, faq_id: str) -> bool:
+        """The FAQ is about 亲情账户 and the question names only 共济, or the reverse."""
+        product = self.products.get(faq_id)
+        return bool(self.named_products) and product is not None and product not in self.named_products
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,7 @@ def candidates(evidence: Evidence) -> list[Candidate]:
             "story_lexical_at_end": story * lexical_at_end,
             "out_of_scope": evidence.out_of_scope_learned,
             "out_of_scope_lead": evidence.out_of_scope_lexical - lexical,
-            "other_product": float(key in evidence.other_product),
+            "other_product": float(evidence.about_other_product(key)),
             "anchored": float(evidence.anchored),
             "words": min(evidence.words, MAX_WORDS) / MAX_WORDS,
             "one_word": float(evidence.words <= 1),

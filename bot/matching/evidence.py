@@ -70,7 +70,8 @@ class Signals:
             story=analysis.tail is not None,
             out_of_scope_learned=sum(p for k, p in learned.items() if k in self.out_of_scope_ids),
             out_of_scope_lexical=max(out_of_scope, default=0.0),
-            other_product=frozenset(k for k, word in self.scorer.subjects.items() if named and word not in named),
+            named_products=frozenset(named),
+            products=self.scorer.subjects,
             anchored=bool(tokens & self.anchors),
             words=len(analysis.typed.tokens),
         )
