@@ -112,7 +112,8 @@ def _safe_on_every_pool(calibrator: Calibrator, examples: Sequence[Example], tar
 
 @dataclass(frozen=True)
 class _Tops:
-    """A pool's top candidates: (probability, in scope, right), most probable first; how many are in scope."""
+    """A pool's top candidates: (probability, in scope, right), most probable first; how many questions are in
+    scope and out of scope."""
 
     ranked: list[tuple[float, bool, bool]]
     in_scope: int
