@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.knowledge import Lexicon, SmalltalkIntent
 
@@ -19,6 +20,9 @@ STORY_CHARACTERS = 40
 TAIL_CHARACTERS = 12
 #: … or, when voice input left no punctuation to cut at, this many last characters.
 UNPUNCTUATED_TAIL = 20
+#: Clauses whose words and pinyin reading are remembered: a story's last clauses are read again as its tail,
+#: and users repeat the same few questions.
+REMEMBERED_CLAUSES = 4096
 
 
 @dataclass(frozen=True)
@@ -58,20 +62,22 @@ class Analyzer:
         domain_terms = {word for word, _, _ in lexicon.user_words} | set(lexicon.synonyms.values())
         self.homophones = HomophoneReader(domain_terms)
         self.regions = RegionFinder(lexicon.provinces, frozenset(domain_terms | set(lexicon.synonyms)))
+        self._read_clause = lru_cache(maxsize=REMEMBERED_CLAUSES)(self._words_and_reading)
 
     def analyze(self, text: str, *, homophones: bool = True) -> Analysis:
         normalized = normalize(text)
         mentions = self.regions.find_all(normalized)
         rest, intent = self.smalltalk.peel(self.regions.remove(normalized, mentions))
-        clauses = [self.segmenter.cut(clause) for clause in strip_phrases(rest, self.lexicon.fillers).split()]
+        read = [self._read_clause(clause) for clause in strip_phrases(rest, self.lexicon.fillers).split()]
+        clauses = [list(words) for words, _ in read]
+        readings = [reading for _, reading in read]
         places = self.regions.places(mentions)
         if len(places) > 1 and self.lexicon.two_places:
             clauses.append([self.lexicon.two_places])  # "我在苏州，我爸在南京": a question across regions
+            readings.append(None)
         heard = None
-        if homophones:
-            readings = [self.homophones.read(words) for words in clauses]
-            if any(readings):
-                heard = self._view([r or w for r, w in zip(readings, clauses, strict=True)])
+        if homophones and any(readings):
+            heard = self._view([list(r) if r else w for r, w in zip(readings, clauses, strict=True)])
         return Analysis(
             normalized=normalized,
             region=places[0] if places else None,
@@ -93,6 +99,12 @@ class Analyzer:
         while clauses and sum(map(len, tail)) < TAIL_CHARACTERS:
             tail.insert(0, clauses.pop())
         return self.analyze(" ".join(tail), homophones=homophones)
+
+    def _words_and_reading(self, clause: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+        """One clause's words, and the pinyin channel's reading of them if it heard something else."""
+        words = self.segmenter.cut(clause)
+        reading = self.homophones.read(words)
+        return tuple(words), tuple(reading) if reading else None
 
     def _view(self, clauses: list[list[str]]) -> View:
         return View(tuple(self.tokens_of([word for words in clauses for word in words])))

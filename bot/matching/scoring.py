@@ -159,16 +159,18 @@ class Scorer:
         second_overlap = np.zeros(len(found))
         second_overlap[slot[second]] = overlap[second]
         best_question = hit[first]
-        coverage = np.zeros(len(found))
-        centroid = np.zeros(len(found))
+        # Coverage and centroid summed over every entry at once (one bincount each, the size of the base),
+        # then read off for the entries found.
         query_vector = _unit(weights)
-        for token in query:
-            if token in self._entries_with:
-                coverage[_has(self._entries_with[token], found)] += weights[token] / query_weight
-            if token in self._centroid_postings:
-                where, values = self._centroid_postings[token]
-                at, present = _positions(where, found)
-                centroid[present] += query_vector[token] * values[at[present]]
+        coverage = self._sum_over_entries(
+            [self._entries_with[t] for t in query], [weights[t] / query_weight for t in query]
+        )[found]
+        centroid_found = [t for t in query if t in self._centroid_postings]
+        centroid = self._sum_over_entries(
+            [self._centroid_postings[t][0] for t in centroid_found],
+            [query_vector[t] for t in centroid_found],
+            [self._centroid_postings[t][1] for t in centroid_found],
+        )[found]
         totals = (
             WEIGHTS["overlap"] * (best_overlap + second_overlap) / 2
             + WEIGHTS["coverage"] * coverage
@@ -222,16 +224,22 @@ class Scorer:
             for entry, total, question, overlap, char, covered, central, same in columns
         ]
 
+    def _sum_over_entries(
+        self, postings: list[np.ndarray], factors: list[float], values: list[np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Per entry: the sum over words of the word's factor times its value there (1 where values are None)."""
+        if not postings:
+            return np.zeros(len(self.keys))
+        weights = np.repeat(factors, [len(p) for p in postings])
+        if values is not None:
+            weights *= np.concatenate(values)
+        return np.bincount(np.concatenate(postings), weights=weights, minlength=len(self.keys))
+
 
 def _has(ascending: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Which of `values` are in the ascending array `ascending`."""
-    return _positions(ascending, values)[1]
-
-
-def _positions(ascending: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of `values` is or would be in the ascending array `ascending` (by bisection), and whether it is."""
+    """Which of `values` are in the ascending array `ascending` (by bisection)."""
     at = np.searchsorted(ascending, values).clip(max=len(ascending) - 1)
-    return at, ascending[at] == values
+    return ascending[at] == values
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
