@@ -184,12 +184,11 @@ class Scorer:
             contenders[np.argsort(-totals, kind="stable")[:CHAR_CONTENDERS]] = True
         joined_query = " ".join(sorted(weights))
         chars = np.zeros(len(found))
-        for mask in (first, second):
-            chosen = mask & contenders[slot]
-            if chosen.any():
-                choices = [self._joined[i] for i in hit[chosen].tolist()]
-                ratios = process.cdist([joined_query], choices, scorer=fuzz.ratio)[0] / 100
-                np.maximum.at(chars, slot[chosen], ratios)
+        chosen = (first | second) & contenders[slot]
+        if chosen.any():
+            choices = [self._joined[i] for i in hit[chosen].tolist()]
+            ratios = process.cdist([joined_query], choices, scorer=fuzz.ratio)[0] / 100
+            np.maximum.at(chars, slot[chosen], ratios)
         totals += WEIGHTS["chars"] * chars
         named_subjects = set(weights) & self.subject_words
         if named_subjects:
