@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
 from .calibration import Calibrator, Example
 
 #: Fewer held-out in-scope questions than this in a pool say too little to set a threshold on: at the stories'
@@ -84,9 +87,12 @@ def choose_thresholds(calibrator: Calibrator, examples: Sequence[Example], polic
     """The lowest answer threshold that keeps wrong answers and false accepts within the target on every pool
     of held-out questions (the alternates' folds, the labelled questions) large enough to judge; and the same
     for long stories alone, on their own target."""
-    answer = _safe_on_every_pool(calibrator, examples, policy.wrong_answer_target, policy.min_answer)
+    answer = _safe_on_every_pool(calibrator, examples, policy.wrong_answer_target, policy.min_answer, smooth=False)
     stories = [e for e in examples if is_story(e)]
-    story_answer = _safe_on_every_pool(calibrator, stories, policy.story_wrong_answer_target, policy.min_answer)
+    # Stories are a sparse pool (a few dozen wrong answers and false accepts in about a thousand): their
+    # outcomes are smoothed along the probabilities before counting.
+    target = policy.story_wrong_answer_target
+    story_answer = _safe_on_every_pool(calibrator, stories, target, policy.min_answer, smooth=True)
     return Thresholds(answer, min(policy.clarify, answer), policy.option, policy.max_options, story_answer)
 
 
@@ -94,7 +100,9 @@ def is_story(example: Example) -> bool:
     return any(c.signals["story"] for c in example.candidates)
 
 
-def _safe_on_every_pool(calibrator: Calibrator, examples: Sequence[Example], target: float, floor: float) -> float:
+def _safe_on_every_pool(
+    calibrator: Calibrator, examples: Sequence[Example], target: float, floor: float, smooth: bool
+) -> float:
     """The mean over a band of targets around `target` of the lowest threshold safe on every pool.
 
     One target alone puts the threshold on whichever question happens to be its n-th wrong answer; where wrong
@@ -105,39 +113,57 @@ def _safe_on_every_pool(calibrator: Calibrator, examples: Sequence[Example], tar
     for labelled in (False, True):
         pool = [e for e in examples if e.labelled == labelled]
         if sum(bool(e.expect) for e in pool) >= MIN_POOL:
-            pools.append(_Tops.of(calibrator, pool))
+            pools.append(_Tops.of(calibrator, pool, smooth))
     band = [max([floor] + [tops.lowest_safe_threshold(target * f) for tops in pools]) for f in TARGET_BAND]
     return sum(band) / len(band)
 
 
 @dataclass(frozen=True)
 class _Tops:
-    """A pool's top candidates: (probability, in scope, right), most probable first; how many questions are in
-    scope and out of scope."""
+    """A pool's top candidates, most probable first: (probability, how likely answering there is a wrong answer,
+    how likely a false accept); how many questions are in scope and out of scope."""
 
-    ranked: list[tuple[float, bool, bool]]
+    ranked: list[tuple[float, float, float]]
     in_scope: int
     out_of_scope: int
 
     @classmethod
-    def of(cls, calibrator: Calibrator, pool: Sequence[Example]) -> _Tops:
+    def of(cls, calibrator: Calibrator, pool: Sequence[Example], smooth: bool) -> _Tops:
         tops = []
         for example in pool:
             probabilities = calibrator.probabilities(example.candidates)
             if probabilities:
                 p, faq_id = max(zip(probabilities, (c.faq_id for c in example.candidates), strict=True))
-                tops.append((p, bool(example.expect), faq_id in example.expect))
-        in_scope = sum(bool(e.expect) for e in pool) or 1
-        return cls(sorted(tops, reverse=True), in_scope, sum(not e.expect for e in pool) or 1)
+                tops.append((p, bool(example.expect) and faq_id not in example.expect, not example.expect))
+        tops.sort(reverse=True)
+        probabilities = [p for p, _, _ in tops]
+        wrong: list[float] = [w for _, w, _ in tops]
+        false_accept: list[float] = [f for _, _, f in tops]
+        if smooth:
+            wrong, false_accept = _smoothed(probabilities, wrong), _smoothed(probabilities, false_accept)
+        ranked = list(zip(probabilities, wrong, false_accept, strict=True))
+        return cls(ranked, sum(bool(e.expect) for e in pool) or 1, sum(not e.expect for e in pool) or 1)
 
     def lowest_safe_threshold(self, target: float) -> float:
-        wrong = false_accepts = 0
+        wrong = false_accepts = 0.0
         threshold = 1.0
         # Lower the threshold one question at a time, from the most confident, while the target still holds.
-        for p, scoped, right in self.ranked:
-            wrong += scoped and not right
-            false_accepts += not scoped
+        for p, expected_wrong, expected_false_accept in self.ranked:
+            wrong += expected_wrong
+            false_accepts += expected_false_accept
             if wrong / self.in_scope > target or false_accepts / self.out_of_scope > target:
                 break
             threshold = p
         return threshold
+
+
+def _smoothed(probabilities: list[float], outcome: list[float]) -> list[float]:
+    """How likely each question's outcome is, read off a logistic curve in its top probability fitted over the
+    whole pool, instead of 1 or 0: a sparse pool's few wrong answers and false accepts sit at scattered
+    probabilities, and counting them put the story threshold on whichever came n-th (five harmless alternates
+    moved it by 0.03)."""
+    if len(set(outcome)) < 2:
+        return [float(o) for o in outcome]
+    clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
+    logits = np.log(clipped / (1 - clipped)).reshape(-1, 1)
+    return LogisticRegression(C=1e4).fit(logits, outcome).predict_proba(logits)[:, 1].tolist()

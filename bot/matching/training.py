@@ -23,7 +23,7 @@ from .scoring import Scorer
 FOLDS = 4
 #: Held-out alternates the calibration learns from, at most: its few weights are settled by far fewer, and
 #: describing each costs a full match, so a large base is not made to pay for all of them.
-HELDOUT_LIMIT = 6000
+HELDOUT_LIMIT = 12000
 #: Classes (FAQs and out-of-scope topics) above which the learned signal is nearest centroids: the regression's
 #: training grows with classes × questions (566 s and +3.3 GB at 1,000 entries), the centroids' with the questions.
 CENTROIDS_ABOVE = 300
