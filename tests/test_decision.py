@@ -104,6 +104,14 @@ def test_naming_a_product_never_gets_a_referral_away(matcher):
     assert match.action in ("answer", "clarify") and match.intent is None
 
 
+def test_a_product_named_with_医保_is_never_referred_to_a_bank(matcher):
+    """家庭账户 is 共济 and 医保 says whose: the bank's family-account referral is only for a bank's."""
+    ours = matcher.match("你好，医保家庭账户怎么开？")
+    assert ours.action in ("answer", "clarify") and ours.intent is None
+    assert [c.faq_id for c in ours.candidates][0] == "gongji-open-online"
+    assert matcher.match("招商银行家庭账户怎么开通").intent == "ood-bank-insurer-family"
+
+
 @pytest.mark.parametrize("text", ["支付宝上能给我妈开共济吗", "在支付宝里怎么开共济", "微信里能开通家庭共济吗"])
 def test_a_question_naming_only_共济_is_not_answered_about_亲情账户(matcher, text):
     """支付宝 and 微信 belong to the 亲情账户 binding entries too; the product the user named decides."""

@@ -11,7 +11,7 @@ from bot.knowledge.model import LabelledQuestion
 from .analysis import Analysis, Analyzer
 from .calibration import candidates
 from .decision import Decision, Policy, Ranked, Thresholds, decide
-from .evidence import Gathered
+from .evidence import MEDICAL_INSURANCE, Gathered
 from .training import Trainer
 
 __all__ = ["Candidate", "Match", "Matcher", "Policy", "Thresholds", "Trainer"]
@@ -102,7 +102,9 @@ class Matcher:
         else:
             ranked.sort(key=lambda r: r.faq_id != written_down)  # stable: the rest keep their order
         decision = decide(ranked, self.thresholds, written_down, story=analysis.tail is not None)
-        topic = self._out_of_scope_topic(gathered)
+        # "医保家庭账户怎么开" names 共济 (家庭账户) and 医保: however much it shares with a bank's family account,
+        # it is never referred elsewhere.
+        topic = None if self._names_our_product(analysis) else self._out_of_scope_topic(gathered)
         if decision.action == "fallback" and ranked and topic is None and self._names_a_product(analysis):
             # The user named 共济 or 亲情账户: whatever was misheard, they asked about us; ask back, never refer away.
             decision = Decision("clarify", f"{decision.band}, but a product is named: asking back", tuple(ranked[:2]))
@@ -137,6 +139,11 @@ class Matcher:
     def _names_a_product(self, analysis: Analysis) -> bool:
         tokens = set(analysis.typed.tokens) | set(analysis.heard.tokens if analysis.heard else ())
         return bool(tokens & self.signals.scorer.subject_words)
+
+    def _names_our_product(self, analysis: Analysis) -> bool:
+        """The question names 共济 or 亲情账户 and says it is about medical insurance."""
+        tokens = set(analysis.typed.tokens) | set(analysis.heard.tokens if analysis.heard else ())
+        return self._names_a_product(analysis) and any(MEDICAL_INSURANCE in token for token in tokens)
 
     def _out_of_scope_topic(self, gathered: Gathered) -> str | None:
         """The out-of-scope topic the question is most likely about, if both signals lean that way at all."""
