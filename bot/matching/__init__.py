@@ -11,7 +11,7 @@ from bot.knowledge.model import LabelledQuestion
 from .analysis import Analysis, Analyzer
 from .calibration import candidates
 from .decision import Decision, Policy, Ranked, Thresholds, decide
-from .evidence import MEDICAL_INSURANCE, Gathered
+from .evidence import Gathered
 from .training import Trainer
 
 __all__ = ["Candidate", "Match", "Matcher", "Policy", "Thresholds", "Trainer"]
@@ -58,6 +58,10 @@ class Match:
 #: An out-of-scope topic's own referral ("this is about 公积金, ask …") needs at least this much behind it:
 #: telling a user their question is not about 医保 when it was, only unclear, is worse than saying so.
 OUT_OF_SCOPE_LEAN = 0.3
+
+
+#: The word every name of the medical insurance holds (医保, 医保卡, 职工医保, 医保电子凭证, 国家医保服务平台 …).
+MEDICAL_INSURANCE = "医保"
 
 
 def _best(scores: dict[str, float]) -> str | None:

@@ -10,8 +10,6 @@ from .centroids import NearestCentroids
 from .learned import Classifier
 from .scoring import Scored, Scorer
 
-#: The word every name of the medical insurance holds (医保, 医保卡, 职工医保, 医保电子凭证, 国家医保服务平台 …).
-MEDICAL_INSURANCE = "医保"
 #: Entries the lexical signal reports, best first: enough for every candidate and the nearest out-of-scope topic.
 LEXICAL_BEST = 12
 #: The pinyin channel is a second opinion: its reading counts for a little less than what was typed.
