@@ -14,6 +14,12 @@ from .calibration import Calibrator, Example
 #: 3% target, the 55 labelled stories allowed one wrong answer, so the threshold sat on whichever story came
 #: second-most-confident and wrong, and moved 0.70 → 0.83 with a few edited alternates.
 MIN_POOL = 100
+#: How many more wrong answers the held-out alternates' pool may have than the target (2% where the policy says
+#: 1.5%): alternates are written entry by entry, with near-copies in neighbouring entries, and at the threshold
+#: they set they were answered wrong 1.5% of the time against 0-1% for real users' questions (cross-validated
+#: labelled questions, four outside sets, 2026-12-02). At 4/3 top-1 rose 0-3.5 points on each, confident-wrong
+#: at most 0.5; at 5/3 a hard set's confident-wrong reached 1.5%, at 2 an outside set's false-accept 2%.
+ALTERNATES_LENIENCY = 4 / 3
 #: The targets a threshold is averaged over, as multiples of the policy's target (see _safe_on_every_pool).
 TARGET_BAND = (0.6, 0.8, 1.0, 1.2, 1.4)
 
@@ -85,8 +91,8 @@ def decide(ranked: Sequence[Ranked], t: Thresholds, same_words: str | None = Non
 
 def choose_thresholds(calibrator: Calibrator, examples: Sequence[Example], policy: Policy) -> Thresholds:
     """The lowest answer threshold that keeps wrong answers and false accepts within the target on every pool
-    of held-out questions (the alternates' folds, the labelled questions) large enough to judge; and the same
-    for long stories alone, on their own target."""
+    of held-out questions (the labelled questions; the alternates' folds, within ALTERNATES_LENIENCY times the
+    target) large enough to judge; and the same for long stories alone, on their own target."""
     answer = _safe_on_every_pool(calibrator, examples, policy.wrong_answer_target, policy.min_answer, smooth=False)
     stories = [e for e in examples if is_story(e)]
     # Stories are a sparse pool (a few dozen wrong answers and false accepts in about a thousand): their
@@ -113,8 +119,11 @@ def _safe_on_every_pool(
     for labelled in (False, True):
         pool = [e for e in examples if e.labelled == labelled]
         if sum(bool(e.expect) for e in pool) >= MIN_POOL:
-            pools.append(_Tops.of(calibrator, pool, smooth))
-    band = [max([floor] + [tops.lowest_safe_threshold(target * f) for tops in pools]) for f in TARGET_BAND]
+            pools.append((_Tops.of(calibrator, pool, smooth), 1.0 if labelled else ALTERNATES_LENIENCY))
+    band = [
+        max([floor] + [tops.lowest_safe_threshold(target * f * leniency) for tops, leniency in pools])
+        for f in TARGET_BAND
+    ]
     return sum(band) / len(band)
 
 
