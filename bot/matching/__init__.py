@@ -141,13 +141,11 @@ class Matcher:
         return sorted(weighed, key=lambda w: w.probability, reverse=True)
 
     def _names_a_product(self, analysis: Analysis) -> bool:
-        tokens = set(analysis.typed.tokens) | set(analysis.heard.tokens if analysis.heard else ())
-        return bool(tokens & self.signals.scorer.subject_words)
+        return bool(analysis.every_token & self.signals.scorer.subject_words)
 
     def _names_our_product(self, analysis: Analysis) -> bool:
         """The question names 共济 or 亲情账户 and says it is about medical insurance."""
-        tokens = set(analysis.typed.tokens) | set(analysis.heard.tokens if analysis.heard else ())
-        return self._names_a_product(analysis) and any(MEDICAL_INSURANCE in token for token in tokens)
+        return self._names_a_product(analysis) and any(MEDICAL_INSURANCE in t for t in analysis.every_token)
 
     def _out_of_scope_topic(self, gathered: Gathered) -> str | None:
         """The out-of-scope topic the question is most likely about, if both signals lean that way at all."""

@@ -48,6 +48,11 @@ class Analysis:
     def tokens(self) -> tuple[str, ...]:
         return self.typed.tokens
 
+    @property
+    def every_token(self) -> frozenset[str]:
+        """Every word of the question, as typed and as the pinyin channel heard it."""
+        return frozenset(self.typed.tokens) | frozenset(self.heard.tokens if self.heard else ())
+
 
 class Analyzer:
     """Holds the segmenter, gazetteer and homophone reader built from one lexicon."""

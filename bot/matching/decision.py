@@ -113,7 +113,8 @@ def _safe_on_every_pool(
 
     One target alone puts the threshold on whichever question happens to be its n-th wrong answer; where wrong
     answers are spread thin, one added alternate moved the story threshold by 0.05 (0.67-0.75 over six small
-    edits). The mean over the band, whose middle is the target, moved 0.66-0.68 over the same edits.
+    edits). The mean over the band, whose middle is the target, moved 0.66-0.68 over the same edits; `smooth`
+    (the stories) also reads each outcome off a curve fitted over the whole pool (see _smoothed).
     """
     pools = []
     for labelled in (False, True):

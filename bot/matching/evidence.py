@@ -43,7 +43,7 @@ class Signals:
 
     def gather(self, analysis: Analysis) -> Gathered:
         scored, used_homophones = self._lexical(analysis)
-        tokens = set(analysis.typed.tokens) | set(analysis.heard.tokens if analysis.heard else ())
+        tokens = analysis.every_token
         faqs = {s.key: s.score for s in scored if s.key not in self.out_of_scope_ids}
         out_of_scope = [s.score for s in scored if s.key in self.out_of_scope_ids]
         named = self.scorer.subject_words & tokens
