@@ -37,6 +37,11 @@ CHAR_CONTENDERS = 48
 #: word that common (共济: 1,282 of 4,555 questions), so its results are unchanged.
 COMMON_POSTINGS = 2000
 
+#: A question whose postings number at least 1/DENSE_POSTINGS of the stored questions has them counted in one
+#: pass over the whole base instead of sorted: at 6,400 stored questions a 20-word story's 7,300 postings took
+#: 97 µs to sort and 22 µs to count.
+DENSE_POSTINGS = 4
+
 
 @dataclass(frozen=True)
 class Scored:
@@ -135,11 +140,17 @@ class Scorer:
         finders = [t for t in query if len(self._postings[t]) <= COMMON_POSTINGS]
         finders = finders or [min(query, key=lambda t: len(self._postings[t]))]
         touched = np.concatenate([self._postings[t] for t in finders])
-        # The questions found, ascending, and the weight each shares with the question, summed in word order.
-        hit, position = np.unique(touched, return_inverse=True)
-        shared = np.bincount(
-            position, weights=np.repeat([weights[t] for t in finders], [len(self._postings[t]) for t in finders])
-        )
+        touched_weights = np.repeat([weights[t] for t in finders], [len(self._postings[t]) for t in finders])
+        # The questions found, ascending, and the weight each shares with the question, summed in word order:
+        # counted over the whole base when the postings reach a good part of it (a long story touches more
+        # postings than there are stored questions), else by sorting the postings.
+        if len(touched) * DENSE_POSTINGS >= len(self.questions):
+            shared = np.bincount(touched, weights=touched_weights, minlength=len(self.questions))
+            hit = np.flatnonzero(shared)
+            shared = shared[hit]
+        else:
+            hit, position = np.unique(touched, return_inverse=True)
+            shared = np.bincount(position, weights=touched_weights)
         for token in query:
             if token not in finders:  # a common word: added to the questions found that have it
                 shared += weights[token] * _has(self._postings[token], hit)
