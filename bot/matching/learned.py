@@ -69,8 +69,7 @@ class Weighting:
 
     def of(self, analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
         """(columns, weights) of the question's known features; both empty when it has none."""
-        known = self._columns
-        present = [known[f] for f in features(analysis) if f in known]
+        present = [column for column in map(self._columns.get, features(analysis)) if column is not None]
         if not present:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         columns, counts = np.unique(np.array(present, dtype=np.int64), return_counts=True)
