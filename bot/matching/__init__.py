@@ -108,8 +108,10 @@ class Matcher:
         decision = decide(ranked, self.thresholds, written_down, story=analysis.tail is not None)
         # "医保家庭账户怎么开" names 共济 (家庭账户) and 医保: however much it shares with a bank's family account,
         # it is never referred elsewhere.
-        topic = None if self._names_our_product(analysis) else self._out_of_scope_topic(gathered)
-        if decision.action == "fallback" and ranked and topic is None and self._names_a_product(analysis):
+        named = bool(gathered.evidence.named_products)
+        about_insurance = named and any(MEDICAL_INSURANCE in token for token in analysis.every_token)
+        topic = None if about_insurance else self._out_of_scope_topic(gathered)
+        if decision.action == "fallback" and ranked and topic is None and named:
             # The user named 共济 or 亲情账户: whatever was misheard, they asked about us; ask back, never refer away.
             decision = Decision("clarify", f"{decision.band}, but a product is named: asking back", tuple(ranked[:2]))
         explanation = Explanation(analysis, gathered, tuple(weighed), self.thresholds, decision.band)
@@ -139,13 +141,6 @@ class Matcher:
         probabilities = self.calibrator.probabilities(found)
         weighed = [Weighed(c.faq_id, p, c.signals) for c, p in zip(found, probabilities, strict=True)]
         return sorted(weighed, key=lambda w: w.probability, reverse=True)
-
-    def _names_a_product(self, analysis: Analysis) -> bool:
-        return bool(analysis.every_token & self.signals.scorer.subject_words)
-
-    def _names_our_product(self, analysis: Analysis) -> bool:
-        """The question names 共济 or 亲情账户 and says it is about medical insurance."""
-        return self._names_a_product(analysis) and any(MEDICAL_INSURANCE in t for t in analysis.every_token)
 
     def _out_of_scope_topic(self, gathered: Gathered) -> str | None:
         """The out-of-scope topic the question is most likely about, if both signals lean that way at all."""
