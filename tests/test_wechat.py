@@ -24,6 +24,7 @@ from wechat_user import (
     SAMPLE_USER,
     TOKEN,
     WeChatUser,
+    eventually,
     wechat_config,
 )
 
@@ -243,6 +244,8 @@ def test_a_late_answer_is_answered_success_and_not_lost(wechat_app, user, monkey
     assert user.send(QUESTION, msg_id=6054768590064719003).content is None
     assert user.response.data == b"success"
     gated.gate.set()
+    # WeChat retries seconds later; the retry comes once the turn is recorded (its reply is stored with it).
+    eventually(lambda: turns_of(wechat_app, user.openid))
     assert ANSWER in user.send(QUESTION, msg_id=6054768590064719003).content  # the retry gets the stored reply
     assert turns_of(wechat_app, user.openid) == 1
 
