@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.knowledge import KnowledgeBase
@@ -34,9 +32,6 @@ CENTROIDS_ABOVE = 300
 #: calibration and pushed the answer threshold to 0.96 (top-1 78% in-sample at 1,000 entries, 88% with 1,500).
 LARGE_BASE_FOLDS = 1
 LARGE_BASE_HELDOUT_LIMIT = 1500
-#: The folds' and the full model's classifiers are fitted side by side: the regression's solver runs without
-#: the GIL, so on two cores it overlaps with describing the held-out questions, which is Python.
-TRAINING_THREADS = min(FOLDS + 1, os.cpu_count() or 1)
 
 
 #: The last base's analysed questions (text → analysis and features) with the fingerprint of the lexicon they
@@ -93,9 +88,9 @@ class Trainer:
             classifier = learned.Classifier(examples)
         return Signals(scorer, classifier, self.out_of_scope_ids, self.kb.lexicon.anchors)
 
-    def heldout(self, pool: Executor) -> list[Example]:
+    def heldout(self) -> list[Example]:
         """Alternates and out-of-scope examples (a random sample in a large base), each described by signals
-        trained without it (in `pool`, fold by fold); computed once."""
+        trained without it; computed once."""
         if self._heldout is None:
             # Each question's fold and place in the sample follow from its own text, not from its position in
             # the files: an operator's edit moves only the questions it touches, so the thresholds learned from
@@ -104,11 +99,11 @@ class Trainer:
             movable = sorted(place, key=place.__getitem__)
             large = len({s.key for s in self.stored}) > CENTROIDS_ABOVE
             folds, limit = (LARGE_BASE_FOLDS, LARGE_BASE_HELDOUT_LIMIT) if large else (FOLDS, HELDOUT_LIMIT)
-            in_folds = [[i for i in movable if place[i] % FOLDS == fold] for fold in range(folds)]
-            trained = [pool.submit(self.signals, self._without(set(in_fold))) for in_fold in in_folds]
             examples = []
-            for in_fold in in_folds:
-                signals = trained.pop(0).result()  # a fold's signals are let go once its questions are described
+            for fold in range(folds):
+                in_fold = [i for i in movable if place[i] % FOLDS == fold]
+                held = set(in_fold)
+                signals = self.signals([s for i, s in enumerate(self.stored) if i not in held])
                 for i in sorted(in_fold[: limit // folds]):  # in_fold is in shuffled order
                     stored = self.stored[i]
                     expect = frozenset() if stored.key in self.out_of_scope_ids else frozenset({stored.key})
@@ -118,19 +113,13 @@ class Trainer:
 
     def fit(self, labelled: Sequence[LabelledQuestion], policy: Policy) -> Model:
         """Signals on every stored question; calibration on the held-out alternates and the labelled questions."""
-        with ThreadPoolExecutor(TRAINING_THREADS, thread_name_prefix="training") as pool:
-            full = pool.submit(self.signals, self.stored)
-            heldout = self.heldout(pool)
-            signals = full.result()
-        examples = heldout + [
+        signals = self.signals(self.stored)
+        examples = self.heldout() + [
             _example(signals, self.analyzer.analyze(item.text), frozenset(item.expect), labelled=True)
             for item in labelled
         ]
         calibrator = Calibrator(examples)
         return Model(signals, calibrator, choose_thresholds(calibrator, examples, policy))
-
-    def _without(self, held: set[int]) -> list[Stored]:
-        return [s for i, s in enumerate(self.stored) if i not in held]
 
     def _shuffled(self, index: int) -> int:
         """A stored question's place in a fixed shuffle, from its entry and text alone."""
