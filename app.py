@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -157,10 +158,18 @@ SETTINGS = (
 )
 
 
+def _will_serve() -> bool:
+    """False while a `flask` command other than `run` loads the app: `flask faq lint` started a training it never
+    used, which took the CPU from the lint and, still running at exit, could abort the process."""
+    context = click.get_current_context(silent=True)
+    return context is None or context.info_name == "run"
+
+
 def create_app(config: dict | None = None, warm: bool = True) -> Flask:
     """Build the app; `config` (tests) overrides the environment, which overrides the defaults.
 
-    `warm` starts training the matcher at once; gunicorn's master, which only prepares and never serves, does not.
+    `warm` starts training the matcher at once; gunicorn's master, which only prepares and never serves, does not,
+    nor does a `flask` command other than `run` (lint, export, publish … train only if they need the matcher).
     """
     app = Flask(__name__, instance_relative_config=True)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON replies and logs
@@ -191,7 +200,7 @@ def create_app(config: dict | None = None, warm: bool = True) -> Flask:
     )
     app.extensions["knowledge"] = source
     app.extensions["knowledge_store"] = store
-    if warm:
+    if warm and _will_serve():
         source.warm()
     prepare_database(app.config["DATABASE"], app.config["DATABASE_URL"])
     salt = configured_secret(app, "USER_HASH_SALT", "user_hash_salt")
