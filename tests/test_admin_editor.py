@@ -6,6 +6,7 @@ import difflib
 import re
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlencode
 
 from admin_console import console_db, draft_of
 
@@ -33,6 +34,18 @@ def test_saving_an_unchanged_form_leaves_the_file_byte_for_byte_as_it_was(admin_
     response = editor.post(f"/admin/faqs/{ENTRY}", form_of(editor), form_page=f"/admin/faqs/{ENTRY}")
     assert response.status_code == 200 and "已保存到草稿" in response.get_data(as_text=True)
     assert draft_file(admin_app).read_bytes() == (kb_dir / "faqs" / "gongji.yaml").read_bytes()
+
+
+def test_a_batch_of_alternates_pasted_into_the_busiest_entry_is_saved(admin_app, editor, kb):
+    """The form carries every alternate, URL-encoded (nine bytes a character): past the API's 64 KB body limit."""
+    busiest = max(kb.faqs, key=lambda faq: len(faq.alternates))
+    form = form_of(editor, busiest.id)
+    pasted = [f"运营第{n}次补充的用户问法：亲情账户到底是个什么东西" for n in range(80)]
+    form["alternates"] += "\n" + "\n".join(pasted)
+    assert len(urlencode(form).encode()) > 64 * 1024
+    response = editor.post(f"/admin/faqs/{busiest.id}", form, form_page=f"/admin/faqs/{busiest.id}")
+    assert response.status_code == 200 and "已保存到草稿" in response.get_data(as_text=True)
+    assert read_entry(draft_of(admin_app), busiest.id).alternates[-80:] == pasted
 
 
 def test_editing_an_answer_changes_only_that_answer_in_the_draft(admin_app, editor, kb_dir):
