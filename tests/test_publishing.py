@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from served import Gunicorn
+from served import Gunicorn, small_knowledge
 
 import bot.knowledge as knowledge
 from app import create_app
@@ -147,7 +147,8 @@ def test_a_draft_is_a_copy_of_live_that_edits_do_not_leak_from(tmp_path, kb_dir)
         store.draft("../escape")
 
 
-def test_every_gunicorn_worker_serves_a_publish(tmp_path, kb_dir):
+def test_every_gunicorn_worker_serves_a_publish(tmp_path):
+    kb_dir = shutil.copytree(small_knowledge(), tmp_path / "knowledge")  # each process trains it: 3 s, not 20
     store_dir = tmp_path / "store"
     settings = {"KNOWLEDGE_DIR": str(kb_dir), "KNOWLEDGE_STORE": str(store_dir), "KNOWLEDGE_RELOAD_SECONDS": "0.2"}
     with Gunicorn(tmp_path, workers=2, **settings) as server:
