@@ -13,7 +13,7 @@ from bot.knowledge_source import trained
 from bot.messages import Incoming
 from bot.session import State
 
-from . import admin_auth
+from . import admin_auth, limits
 from .admin_knowledge import (
     EntryError,
     EntryFields,
@@ -31,13 +31,6 @@ blueprint = Blueprint("admin_editor", __name__, url_prefix="/admin")
 #: An entry's form carries every alternate: 200 of them are about 20 KB of text and, URL-encoded, nearly three
 #: times that, past the API's MAX_CONTENT_LENGTH (64 KB), which turned saving the busiest entries into 413s.
 ENTRY_FORM_MAX_BYTES = 1024 * 1024
-
-
-@blueprint.before_request
-def _allow_a_whole_entry():
-    """Before the CSRF check reads the form: an entry's form may be larger than MAX_CONTENT_LENGTH."""
-    if request.endpoint in ("admin_editor.save", "admin_editor.create_entry"):
-        request.max_content_length = ENTRY_FORM_MAX_BYTES
 
 
 admin_auth.guard(blueprint)
@@ -68,6 +61,7 @@ def edit(faq_id: str):
 
 
 @blueprint.post("/faqs/<faq_id>")
+@limits.body_up_to(ENTRY_FORM_MAX_BYTES)
 def save(faq_id: str):
     draft = draft_dir()
     try:
@@ -92,6 +86,7 @@ def new_entry():
 
 
 @blueprint.post("/faqs/new")
+@limits.body_up_to(ENTRY_FORM_MAX_BYTES)
 def create_entry():
     faq_id = request.form.get("id", "").strip()
     file_name = request.form.get("file", "")

@@ -10,20 +10,13 @@ from flask import Blueprint, abort, render_template, request, send_file
 
 from bot.knowledge import spreadsheet
 
-from . import admin_auth
+from . import admin_auth, limits
 from .admin_knowledge import draft_dir
 
 blueprint = Blueprint("admin_spreadsheet", __name__, url_prefix="/admin")
 #: A workbook of the whole base is larger than the API's MAX_CONTENT_LENGTH; uploads here may be this big.
 SHEET_MAX_BYTES = 10 * 1024 * 1024
 KINDS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
-
-
-@blueprint.before_request
-def _allow_a_workbook():
-    """Before the CSRF check reads the form: only this page takes uploads larger than MAX_CONTENT_LENGTH."""
-    if request.endpoint == "admin_spreadsheet.import_sheet":
-        request.max_content_length = SHEET_MAX_BYTES
 
 
 admin_auth.guard(blueprint)
@@ -48,6 +41,7 @@ def export_sheet(kind: str):
 
 
 @blueprint.post("/spreadsheet")
+@limits.body_up_to(SHEET_MAX_BYTES)
 def import_sheet():
     """Check the uploaded file against the draft (the diff and lint); with `write`, change the draft too."""
     upload = request.files.get("sheet")
