@@ -95,6 +95,13 @@ class Scorer:
         self._question_weight = np.array([q.weight for q in self.questions])
         self._joined = [q.joined for q in self.questions]
         self._postings = {token: np.array(indices, dtype=np.int64) for token, indices in postings.items()}
+        # A common word is looked up in the questions the rarer words found: one bit per stored question reads
+        # them in a few microseconds, where bisecting its postings took 75 µs a word at 1,000 entries.
+        self._common = {
+            token: _bits(indices, len(self.questions))
+            for token, indices in self._postings.items()
+            if len(indices) > COMMON_POSTINGS
+        }
         # Per word: the entries using it and the word's weight in each entry's centroid, so a question
         # touches only the entries that share its words.
         entries_with: dict[str, list[int]] = defaultdict(list)
@@ -153,7 +160,7 @@ class Scorer:
             shared = np.bincount(position, weights=touched_weights)
         for token in query:
             if token not in finders:  # a common word: added to the questions found that have it
-                shared += weights[token] * _has(self._postings[token], hit)
+                shared += weights[token] * _in(self._common[token], hit)
         overlap = 2 * shared / (query_weight + self._question_weight[hit])
         hit_entry = self._question_entry[hit]
         # The two best questions of each entry: sort by entry, best overlap first, keep the first two.
@@ -246,10 +253,16 @@ class Scorer:
         return np.bincount(np.concatenate(postings), weights=weights, minlength=len(self.keys))
 
 
-def _has(ascending: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Which of `values` are in the ascending array `ascending` (by bisection)."""
-    at = np.searchsorted(ascending, values).clip(max=len(ascending) - 1)
-    return ascending[at] == values
+def _bits(indices: np.ndarray, size: int) -> np.ndarray:
+    """The set of `indices` (all below `size`) as packed bits."""
+    members = np.zeros(size, dtype=bool)
+    members[indices] = True
+    return np.packbits(members)
+
+
+def _in(bits: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of `values` are in the set packed by `_bits`."""
+    return (bits[values >> 3] >> (7 - (values & 7))) & 1
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
