@@ -37,3 +37,44 @@ def test_two_different_places_read_as_a_question_across_regions(matcher):
     assert "异地" in matcher.analyzer.analyze("我在苏州，我爸在南京，能共济吗").tokens
     assert "异地" not in matcher.analyzer.analyze("我在苏州，能共济吗").tokens
     assert matcher.match("我在苏州，我爸在南京，能共济吗").faq_id == "gongji-cross-region"
+
+
+@pytest.mark.parametrize(
+    ("text", "province", "place"),
+    [
+        ("爸妈在外省交的医保 能加我亲情账户吗 我在深证", "广东", "深圳"),  # 证 for 圳: zheng / zhen
+        ("我在杭洲上班 想给我妈开共济", "浙江", "杭州"),
+        ("俺在石家装 咋给老伴绑亲情账户", "河北", "石家庄"),
+        ("武汗市家庭共济怎么开", "湖北", "武汉"),
+    ],
+)
+def test_a_place_misspelt_as_it_sounds_is_still_that_place(matcher, text, province, place):
+    """Pinyin keyboards and voice input put a same-sounding character in a city's name."""
+    mention = matcher.analyzer.analyze(text).region
+    assert (mention.province, mention.place) == (province, place)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "绑定以后马上能用吗",  # 后马 sounds like 侯马, inside 以后 and 马上
+        "老伴卡上还剩多少钱",  # 上还 sounds like 上海
+        "部分城市已经开通家庭共济了吗",  # 分城 sounds like 丰城
+        "我在通话中怎么绑定",  # 通话 is a word of its own, not 通化
+        "一进门就要刷医保码吗",
+        "两个账户差不多大同小异吧",  # regions.yaml writes 大同市: 大同 alone is an everyday word
+        "祝您长寿 亲情账户怎么加",
+    ],
+)
+def test_everyday_words_are_not_places(matcher, text):
+    assert matcher.analyzer.analyze(text).region is None
+
+
+def test_a_name_listed_with_its_suffix_counts_alone_after_a_word_that_says_a_place_follows(matcher):
+    mention = matcher.analyzer.analyze("在大同办家庭共济要带啥").region
+    assert (mention.province, mention.place) == ("山西", "大同市")
+
+
+def test_the_misspelt_place_reaches_the_match(matcher):
+    match = matcher.match("我在深证 爸妈在老家交的医保 能加到我亲情账户里吗")
+    assert (match.region, match.place) == ("广东", "深圳")

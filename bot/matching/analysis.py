@@ -66,7 +66,9 @@ class Analyzer:
         # would turn the everyday 什么是 into another word.
         domain_terms = {word for word, _, _ in lexicon.user_words} | set(lexicon.synonyms.values())
         self.homophones = HomophoneReader(domain_terms)
-        self.regions = RegionFinder(lexicon.provinces, frozenset(domain_terms | set(lexicon.synonyms)))
+        self.regions = RegionFinder(
+            lexicon.provinces, frozenset(domain_terms | set(lexicon.synonyms)), self.segmenter.knows_well
+        )
         self._read_clause = lru_cache(maxsize=REMEMBERED_CLAUSES)(self._words_and_reading)
 
     def analyze(self, text: str, *, homophones: bool = True) -> Analysis:

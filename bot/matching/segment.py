@@ -13,6 +13,8 @@ jieba.setLogLevel(logging.WARNING)
 
 #: Least frequency of every word in the synonym table, so jieba keeps each one in one piece.
 SYNONYM_WORD_FREQUENCY = 20000
+#: Least frequency, in jieba's dictionary, of a word in everyday use.
+EVERYDAY_WORD_FREQUENCY = 100
 
 
 class Segmenter:
@@ -27,6 +29,11 @@ class Segmenter:
             for word in (variant, canonical):
                 if len(word) > 1 and self._tokenizer.FREQ.get(word, 0) < SYNONYM_WORD_FREQUENCY:
                     self._tokenizer.add_word(word, SYNONYM_WORD_FREQUENCY)
+
+    def knows_well(self, word: str) -> bool:
+        """Whether the word is in the dictionary as an everyday word (进门 872, 部分 27,619), not a rare entry
+        (深证, the stock index, 25) or only the prefix of one (listed with frequency 0)."""
+        return self._tokenizer.FREQ.get(word, 0) >= EVERYDAY_WORD_FREQUENCY
 
     def cut(self, text: str) -> list[str]:
         """Words of a normalised text, without the spaces between them."""
