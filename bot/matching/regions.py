@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -122,10 +122,10 @@ class RegionFinder:
         for start, name in self._sound_alike_candidates(text):
             end = start + len(name)
             window = text[start:end]
+            wrong = next(i for i, (typed, written) in enumerate(zip(window, name, strict=True)) if typed != written)
             if (
-                start not in inside_word
-                and sum(a != b for a, b in zip(window, name, strict=True)) == 1
-                and loose(syllables(window)) == self._sound[name]
+                loose(syllables(window[wrong]))[0] == self._sound[name][wrong]
+                and start not in inside_word
                 and not self._everyday_word(window)
                 and not self._everyday_word(text[start - 1 : start + 1] if start else "")
                 and not self._everyday_word(text[end - 1 : end + 1] if end < len(text) else "")
@@ -136,25 +136,29 @@ class RegionFinder:
         return []
 
     def _sound_alike_candidates(self, text: str) -> list[tuple[int, str]]:
-        """(start, name) for every name that shares a character, in the same place, with the text right after a
-        word that says a place follows or right before a suffix: leftmost first, longer names first."""
-        found = set()
-        for start in [i + 1 for i, character in enumerate(text) if character in _BEFORE_A_PLACE]:
-            for position in range(min(MAX_SOUND_ALIKE, len(text) - start)):
-                found.update(
-                    (start, name)
-                    for name in self._names_with.get((position, text[start + position]), ())
-                    if start + len(name) <= len(text)
-                )
-        for end in [i for i, character in enumerate(text) if character in _AFTER_A_PLACE]:
-            for length in range(2, min(MAX_SOUND_ALIKE, end) + 1):
-                start = end - length
-                found.update(
-                    (start, name)
-                    for position in range(length)
-                    for name in self._names_with.get((position, text[start + position]), ())
-                    if len(name) == length
-                )
+        """(start, name) for every name that the text, right after a word that says a place follows or right
+        before a suffix, spells with one character different: leftmost first, longer names first."""
+        after_a_word = Counter(
+            (start, name)
+            for start in [i + 1 for i, character in enumerate(text) if character in _BEFORE_A_PLACE]
+            for position in range(min(MAX_SOUND_ALIKE, len(text) - start))
+            for name in self._names_with.get((position, text[start + position]), ())
+            if start + len(name) <= len(text)
+        )
+        before_a_suffix = Counter(
+            (end - length, name)
+            for end in [i for i, character in enumerate(text) if character in _AFTER_A_PLACE]
+            for length in range(2, min(MAX_SOUND_ALIKE, end) + 1)
+            for position in range(length)
+            for name in self._names_with.get((position, text[end - length + position]), ())
+            if len(name) == length
+        )
+        found = {
+            candidate
+            for counted in (after_a_word, before_a_suffix)
+            for candidate, same in counted.items()
+            if same == len(candidate[1]) - 1
+        }
         return sorted(found, key=lambda candidate: (candidate[0], -len(candidate[1]), candidate[1]))
 
     def _inside_domain_words(self, text: str) -> set[int]:
