@@ -27,17 +27,22 @@ import bot.knowledge as knowledge  # noqa: E402
 #: The words that make a question about our products; synthetic entries replace them.
 PRODUCT_WORDS = re.compile("家庭共济|医保亲情账户|亲情账户|亲情帐户|共济账户|家庭账户|共济|亲情")
 QUESTIONS_PER_ENTRY = 16
+#: Longer questions (stories) are not copied: a 100-character story with one noun swapped is the same story, a
+#: near-duplicate of the real entry's, not a question about another service.
+LONGEST_COPIED = 40
 #: Questions any service gets, for templates whose questions rarely name the product.
 FILLERS = ("{}怎么办理", "{}是什么", "{}在哪里申请", "{}要带什么材料", "{}多久能办好", "{}能网上办吗", "{}找谁办")
 
 
-def nouns(count: int, seed: int = 0) -> list[str]:
-    """Distinct two-character nouns from jieba's dictionary, common ones first, shuffled reproducibly."""
+def nouns(count: int, seed: int = 0, taken: frozenset[str] = frozenset()) -> list[str]:
+    """Distinct two-character nouns from jieba's dictionary, common ones first, shuffled reproducibly; none of
+    `taken`."""
     words = []
     with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as dictionary:
         for line in dictionary:
             word, frequency, tag = line.split()
-            if len(word) == 2 and tag == "n" and int(frequency) > 200 and not PRODUCT_WORDS.search(word):
+            usable = len(word) == 2 and tag == "n" and int(frequency) > 200
+            if usable and not PRODUCT_WORDS.search(word) and word not in taken:
                 words.append(word)
     random.Random(seed).shuffle(words)
     return words[:count]
@@ -49,13 +54,16 @@ def grow(entries: int, target: Path, source: Path = knowledge.DEFAULT_DIR) -> Pa
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     kb = knowledge.load(source)
     extra = max(0, entries - len(kb.faqs))
-    names = nouns(2 * extra)
+    # A noun the base already uses stays its own: 家庭宽带 made from 家庭 and 宽带 would be an entry answering the
+    # out-of-scope example 家庭宽带怎么办理.
+    texts = [q.text for faq in kb.faqs for q in faq.questions] + [q.text for t in kb.out_of_scope for q in t.examples]
+    names = nouns(2 * extra, taken=frozenset(text[i : i + 2] for text in texts for i in range(len(text) - 1)))
     rng = random.Random(1)
     synthetic = []
     for number in range(extra):
         template = kb.faqs[number % len(kb.faqs)]
         product = _product(names, number, extra)
-        questions = [PRODUCT_WORDS.sub(product, q.text) for q in template.questions]
+        questions = [PRODUCT_WORDS.sub(product, q.text) for q in template.questions if len(q.text) <= LONGEST_COPIED]
         questions = list({re.sub(r"\W", "", q.lower()): q for q in questions if product in q}.values())
         questions += [q.format(product) for q in FILLERS][: max(0, 7 - len(questions))]
         rng.shuffle(questions)

@@ -52,7 +52,7 @@ def test_a_large_base_uses_centroids_and_reports_the_best_classes_and_every_out_
 def test_the_real_questions_still_find_the_real_entries_among_hundreds_of_look_alikes(large):
     kb, matcher = large
     report = evaluate(matcher.match, [q for q in kb.labelled if q.source.file.endswith("dev.jsonl")])
-    assert report.top1 >= 0.8
+    assert report.top1 >= 0.9  # 94% at 400 entries, against 96% at 32
     assert report.confident_wrong <= 0.03
     assert report.false_accept <= 0.05
     real = [faq for faq in kb.faqs if not faq.id.startswith("synthetic-")]
