@@ -22,6 +22,11 @@ def first_line(reply):
         ("家庭共济能给舅舅用吗", "舅舅"),
         ("表哥可以共济吗", "表哥"),
         ("家庭共济能绑女婿吗", "女婿"),
+        # each holds a near relative's word (儿子, 爷爷, 媳妇), which must not answer for it
+        ("侄儿子能用我的医保账户吗", "侄儿子"),
+        ("太爷爷能用我的医保账户吗", "太爷爷"),
+        ("孙媳妇能用我的医保个人账户吗", "孙媳妇"),
+        ("小舅子能用我的医保账户吗", "小舅子"),
     ],
 )
 def test_in_laws_and_other_relatives_get_a_no_that_names_them(say, kb, question, named):
