@@ -27,6 +27,9 @@ def first_line(reply):
         ("太爷爷能用我的医保账户吗", "太爷爷"),
         ("孙媳妇能用我的医保个人账户吗", "孙媳妇"),
         ("小舅子能用我的医保账户吗", "小舅子"),
+        ("干儿子能用我的医保账户吗", "干儿子"),
+        ("表哥哥能用我的医保账户吗", "表哥哥"),
+        ("姨奶奶能用我的医保账户吗", "姨奶奶"),
     ],
 )
 def test_in_laws_and_other_relatives_get_a_no_that_names_them(say, kb, question, named):
