@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 #: How many of each signal's best FAQs become candidates.
 CANDIDATES_PER_SIGNAL = 4
@@ -164,6 +163,8 @@ class Calibrator:
             return
         self._mean = matrix.mean(axis=0)
         self._scale = np.where(matrix.std(axis=0) > 0, matrix.std(axis=0), 1.0)
+        from sklearn.linear_model import LogisticRegression  # imported for fitting only (see learned.py)
+
         model = LogisticRegression(C=1.0, max_iter=1000)
         model.fit((matrix - self._mean) / self._scale, labels, sample_weight=weights)
         self._weights = model.coef_[0]

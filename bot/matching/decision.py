@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from .calibration import Calibrator, Example
 
@@ -174,6 +173,8 @@ def _smoothed(probabilities: list[float], outcome: list[float]) -> list[float]:
     moved it by 0.03)."""
     if len(set(outcome)) < 2:
         return [float(o) for o in outcome]
+    from sklearn.linear_model import LogisticRegression  # imported for fitting only (see learned.py)
+
     clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
     logits = np.log(clipped / (1 - clipped)).reshape(-1, 1)
     return LogisticRegression(C=1e4).fit(logits, outcome).predict_proba(logits)[:, 1].tolist()

@@ -6,6 +6,9 @@ stands for even when no table lists it. Logistic regression over these gives a p
 FAQ and each out-of-scope topic. For a large base, where the regression costs minutes and gigabytes, nearest
 centroids over the same features stand in (centroids.py, chosen in training.py). Training is deterministic
 (fixed solver seed), so two workers that load the same files answer alike.
+
+scikit-learn is imported where a model is fitted, never at the top of a module: importing it takes about a
+second (scipy.stats parses its docstrings), which every `flask` command would pay, `faq lint` included.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from .analysis import Analysis
 from .pinyin import syllables
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 #: Inverse regularisation strength; the stored questions are few per class, so fit them closely.
 REGULARISATION_C = 10.0
@@ -79,6 +83,8 @@ class Weighting:
 
 def vectorize(examples: Sequence[Example]) -> tuple[Weighting, sparse.csr_matrix]:
     """The stored questions as unit TF-IDF rows, and the weighting that puts a new question in the same space."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # imported for fitting only (module docstring)
+
     vectorizer = TfidfVectorizer(analyzer=_given, sublinear_tf=True, min_df=MIN_QUESTIONS_PER_FEATURE)
     matrix = vectorizer.fit_transform([e.features for e in examples])
     return Weighting(vectorizer), matrix
@@ -88,6 +94,9 @@ class Classifier:
     """TF-IDF features and logistic regression over every FAQ and out-of-scope class."""
 
     def __init__(self, examples: Sequence[Example]):
+        from sklearn.exceptions import ConvergenceWarning  # imported for fitting only (module docstring)
+        from sklearn.linear_model import LogisticRegression
+
         self._weighting, matrix = vectorize(examples)
         model = LogisticRegression(
             C=REGULARISATION_C, solver="saga", tol=TOLERANCE, max_iter=MAX_ITERATIONS, random_state=0
