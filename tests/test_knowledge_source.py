@@ -40,6 +40,10 @@ def test_changed_files_are_retrained_in_the_background_while_answering_continues
     first_kb, first_matcher = source.current()
     menu = kb_dir / "menu.yaml"
     menu.write_text(menu.read_text(encoding="utf-8").replace("  - compare-qinqing-gongji\n", ""), encoding="utf-8")
+    faq = kb_dir / "faqs" / "general.yaml"  # a new alternate: the matcher must be trained again
+    alternate = "      - 医保卡能借给我妈用吗\n"
+    text = faq.read_text(encoding="utf-8")
+    faq.write_text(text.replace(alternate, alternate + "      - 医保卡借给老丈人用行不行\n"), encoding="utf-8")
     time.sleep(0.01)
 
     served = source.current()  # notices the change, starts retraining, and answers with what it has
@@ -51,8 +55,24 @@ def test_changed_files_are_retrained_in_the_background_while_answering_continues
     source.wait_for_reload()
 
     kb, matcher = source.current()
-    assert kb is not first_kb and matcher is not first_matcher
+    assert kb is not first_kb and matcher.model is not first_matcher.model
     assert "compare-qinqing-gongji" not in kb.popular
+
+
+def test_an_edit_of_answers_alone_is_served_without_training_again(kb_dir):
+    """Rewording an answer, the most common edit, changes nothing the matcher learns from: it is live at once."""
+    source = KnowledgeSource(kb_dir, Policy())
+    _, first_matcher = source.current()
+    faq = kb_dir / "faqs" / "general.yaml"
+    text = faq.read_text(encoding="utf-8")
+    reworded = text.replace("不能。医保卡和医保码只能本人使用", "不能，医保卡和医保码都只能本人使用")
+    faq.write_text(reworded, encoding="utf-8")
+
+    assert source.reload() == []
+    kb, matcher = source.current()
+    assert kb.faq("card-lending").answer.startswith("不能，医保卡和医保码都只能本人使用")
+    assert matcher.model is first_matcher.model
+    assert matcher.match("医保卡能借给家人用吗").faq_id == "card-lending"
 
 
 def test_a_broken_base_at_start_says_what_is_wrong(kb_dir):

@@ -83,10 +83,11 @@ class Matcher:
         self.policy = policy or Policy()
         self.trainer = trainer or Trainer(kb, Analyzer(kb.lexicon, kb.smalltalk))
         self.analyzer = self.trainer.analyzer
-        model = self.trainer.fit(kb.labelled if labelled is None else labelled, self.policy)
-        self.signals = model.signals
-        self.calibrator = model.calibrator
-        self.thresholds = model.thresholds
+        # Held by the matcher: the trainer hands a model to another matcher on the same inputs only while one does.
+        self.model = self.trainer.fit(kb.labelled if labelled is None else labelled, self.policy)
+        self.signals = self.model.signals
+        self.calibrator = self.model.calibrator
+        self.thresholds = self.model.thresholds
 
     def match(self, text: str) -> Match:
         """Decide what to do with one user message."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,12 @@ LARGE_BASE_HELDOUT_LIMIT = 1500
 _ANALYSED: tuple[str, dict[str, tuple[Analysis, tuple[str, ...]]]] = ("", {})
 _ANALYSED_LOCK = threading.Lock()
 
+#: Models trained in this process, by everything their training reads (questions, examples, lexicon, labelled
+#: questions, policy): a base whose answers alone changed, the most common edit, gets the model it already has
+#: instead of being trained again. Weak: a model is kept only while a matcher uses it.
+_MODELS: weakref.WeakValueDictionary[str, Model] = weakref.WeakValueDictionary()
+_MODELS_LOCK = threading.Lock()
+
 
 @dataclass(frozen=True)
 class Stored:
@@ -65,6 +72,7 @@ class Trainer:
         self.kb = kb
         self.analyzer = analyzer
         fingerprint = _fingerprint(analyzer)
+        self._lexicon_fingerprint = fingerprint
         self._analysed = _analysed(fingerprint)
         self.stored = [
             self._stored(faq.id, q.text, index == 0) for faq in kb.faqs for index, q in enumerate(faq.questions)
@@ -112,7 +120,18 @@ class Trainer:
         return self._heldout
 
     def fit(self, labelled: Sequence[LabelledQuestion], policy: Policy) -> Model:
-        """Signals on every stored question; calibration on the held-out alternates and the labelled questions."""
+        """Signals on every stored question; calibration on the held-out alternates and the labelled questions.
+        The same inputs give the model already trained, if a matcher still uses it."""
+        key = self._inputs_fingerprint(labelled, policy)
+        with _MODELS_LOCK:
+            model = _MODELS.get(key)
+        if model is None:
+            model = self._fit(labelled, policy)
+            with _MODELS_LOCK:
+                _MODELS[key] = model
+        return model
+
+    def _fit(self, labelled: Sequence[LabelledQuestion], policy: Policy) -> Model:
         signals = self.signals(self.stored)
         examples = self.heldout() + [
             _example(signals, self.analyzer.analyze(item.text), frozenset(item.expect), labelled=True)
@@ -120,6 +139,20 @@ class Trainer:
         ]
         calibrator = Calibrator(examples)
         return Model(signals, calibrator, choose_thresholds(calibrator, examples, policy))
+
+    def _inputs_fingerprint(self, labelled: Sequence[LabelledQuestion], policy: Policy) -> str:
+        """Everything a model's training reads: the stored questions with their entries, the lexicon and small
+        talk they are analysed with, the products and anchors, the labelled questions and the policy."""
+        inputs = (
+            self._lexicon_fingerprint,
+            [(s.key, s.text, s.standard) for s in self.stored],
+            sorted(self.out_of_scope_ids),
+            sorted(self.subjects.items()),
+            sorted(self.kb.lexicon.anchors),
+            [(item.text, tuple(item.expect)) for item in labelled],
+            policy,
+        )
+        return hashlib.sha256(repr(inputs).encode()).hexdigest()
 
     def _shuffled(self, index: int) -> int:
         """A stored question's place in a fixed shuffle, from its entry and text alone."""
@@ -143,8 +176,10 @@ def _products(kb: KnowledgeBase) -> dict[str, str]:
 
 
 def _fingerprint(analyzer: Analyzer) -> str:
-    """What an analysis depends on besides the text: the lexicon and the small-talk phrases."""
-    return hashlib.sha256(repr((analyzer.lexicon, analyzer.intents)).encode()).hexdigest()
+    """What an analysis depends on besides the text: the lexicon and the small-talk phrases (not their replies or
+    where they were read: a draft's copy of the files analyses alike)."""
+    intents = [(intent.id, intent.phrases) for intent in analyzer.intents]
+    return hashlib.sha256(repr((analyzer.lexicon, intents)).encode()).hexdigest()
 
 
 def _analysed(fingerprint: str) -> dict[str, tuple[Analysis, tuple[str, ...]]]:
