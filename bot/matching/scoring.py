@@ -144,7 +144,7 @@ class Scorer:
         query_weight = sum(weights.values())
         # Weighted Dice per stored question: the F1 of weighted precision (of the stored question) and
         # recall (of the user's).
-        finders = [t for t in query if len(self._postings[t]) <= COMMON_POSTINGS]
+        finders = [t for t in query if t not in self._common]
         finders = finders or [min(query, key=lambda t: len(self._postings[t]))]
         touched = np.concatenate([self._postings[t] for t in finders])
         touched_weights = np.repeat([weights[t] for t in finders], [len(self._postings[t]) for t in finders])
