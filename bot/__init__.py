@@ -172,15 +172,7 @@ class Bot:
         try:
             with self._storage() as db:
                 self._housekeeping(db)
-                with transaction(db):
-                    stored = records.stored_reply(db, key) if key else None
-                    if stored is not None:
-                        log.info("retry_answered_from_store: channel=%s user=%s", incoming.channel, who)
-                        return _reply_from_dict(stored)
-                    reply = self._respond(db, incoming, who, key)
-                    if key:
-                        records.store_reply(db, key, _reply_to_dict(reply))
-                    return reply
+                return self._respond_local(db, incoming, who, key)
         except StorageError as exc:
             log.error("message_failed: channel=%s key=%s user=%s reason=%s", incoming.channel, key, who, exc)
             raise
@@ -244,22 +236,36 @@ class Bot:
             self.sessions.expire(db)
             records.forget_before(db, now - DELIVERY_KEY_SECONDS)
 
-    def _respond(self, db: Database, incoming: Incoming, who: str, key: str | None) -> Reply:
+    def _respond_local(self, db: Database, incoming: Incoming, who: str, key: str | None) -> Reply:
+        """A turn on the database: read the state, think without any lock, then write it all in one transaction.
+
+        Thinking (matching) takes most of a turn; under the write lock it would serialise every worker's turns
+        (SQLite has one lock for the whole file). The write checks that no other message of the same user saved
+        its state meanwhile (else the turn is thought again on the new state) and that no retry of the same
+        message was answered meanwhile (then that reply is the answer: every message is answered once).
+        """
         started = time.perf_counter()
         session_key = f"{incoming.channel}:{who}"
-        try:
-            with db.atomic():  # a savepoint: a turn that fails half-way leaves nothing behind
-                turn = self._turn(db, incoming, session_key)
-                rows = self._record_rows(incoming, who, turn, key, (time.perf_counter() - started) * 1000)
-                records.write_rows(db, rows)
-            return turn.reply
-        except (sqlite3.Error, StorageError):
-            raise  # the database, not the turn: respond() reports it and the channel asks for a retry
-        # One broad except at the turn boundary: whatever else fails inside a turn, the user gets a polite
-        # reply and the service keeps answering; the traceback goes to the log without message text.
-        except Exception as exc:
-            self._log_turn_failure(incoming, who, exc)
-            return self._error_reply()
+        for _ in range(TURN_ATTEMPTS):
+            stored = records.stored_reply(db, key) if key else None
+            if stored is None:
+                state, version = self.sessions.load(db, session_key)
+                turn = self._think(incoming, who, state)
+                if turn is None:
+                    return self._error_reply()
+                with transaction(db):
+                    stored = records.stored_reply(db, key) if key else None
+                    if stored is None and self.sessions.save(db, session_key, turn.state, version):
+                        rows = self._record_rows(incoming, who, turn, key, (time.perf_counter() - started) * 1000)
+                        records.write_rows(db, rows)
+                        if key:
+                            records.store_reply(db, key, _reply_to_dict(turn.reply))
+                        return turn.reply
+            if stored is not None:
+                log.info("retry_answered_from_store: channel=%s user=%s", incoming.channel, who)
+                return _reply_from_dict(stored)
+        log.warning("turn_state_not_saved: %d concurrent messages kept winning", TURN_ATTEMPTS)
+        return turn.reply
 
     def _log_turn_failure(self, incoming: Incoming, who: str, exc: Exception) -> None:
         log.exception(
@@ -269,16 +275,6 @@ class Bot:
             incoming.kind,
             type(exc).__name__,
         )
-
-    def _turn(self, db: Database, incoming: Incoming, session_key: str) -> Turn:
-        """Load, think, save; if another message of the same user saved in between, think again on its state."""
-        for _ in range(TURN_ATTEMPTS):
-            state, version = self.sessions.load(db, session_key)
-            turn = self.conversation().turn(incoming, state)
-            if self.sessions.save(db, session_key, turn.state, version):
-                return turn
-        log.warning("turn_state_not_saved: %d concurrent messages kept winning", TURN_ATTEMPTS)
-        return turn
 
     def _respond_shared(self, incoming: Incoming, who: str, key: str | None) -> Reply:
         """A turn on Redis: one read, one atomic write (state, reply, record rows), then the rows to the database.
@@ -326,7 +322,8 @@ class Bot:
         """The turn on `state`; None when it failed (logged): the caller answers with the error reply."""
         try:
             return self.conversation().turn(incoming, state)
-        # One broad except at the turn boundary, as in _respond: the user gets a polite reply.
+        # One broad except at the turn boundary: whatever else fails inside a turn, the user gets a polite reply
+        # and the service keeps answering; the traceback goes to the log without message text.
         except Exception as exc:
             self._log_turn_failure(incoming, who, exc)
             return None
