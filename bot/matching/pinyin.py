@@ -27,6 +27,11 @@ def loose(sounds: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(_loose(s) for s in sounds)
 
 
+@lru_cache(maxsize=65536)
+def _loose_syllables(word: str) -> tuple[str, ...]:
+    return loose(syllables(word))
+
+
 @lru_cache(maxsize=4096)
 def _loose(syllable: str) -> str:
     for retroflex in ("zh", "ch", "sh"):
@@ -51,6 +56,9 @@ class HomophoneReader:
             if 2 <= len(term) <= MAX_TERM_LENGTH and all("\u4e00" <= ch <= "\u9fff" for ch in term):
                 self._terms.setdefault(syllables(term), term)
                 self._loose_terms.setdefault(loose(syllables(term)), term)
+        # Where no term's loose pinyin starts with what was heard so far, looking further cannot find one
+        # (a term's exact pinyin, loosened, is among them).
+        self._beginnings = {sounds[:n] for sounds in self._loose_terms for n in range(1, len(sounds) + 1)}
 
     def read(self, words: list[str]) -> list[str] | None:
         """Words with homophone runs replaced by the domain word, or None when nothing sounded like one.
@@ -58,7 +66,7 @@ class HomophoneReader:
         Only runs aligned with word boundaries are replaced, so 公积金 (a word of its own) is never read as 共济.
         """
         sounds = [syllables(word) for word in words]
-        blurred = [loose(s) for s in sounds]
+        blurred = [_loose_syllables(word) for word in words]
         result, changed, i = [], False, 0
         while i < len(words):
             replacement = self._match_at(words, sounds, blurred, i)
@@ -80,6 +88,8 @@ class HomophoneReader:
             joined += sounds[end]
             joined_loosely += blurred[end]
             if len(joined) > MAX_TERM_LENGTH:
+                break
+            if joined_loosely not in self._beginnings:
                 break
             term = self._terms.get(joined) or self._loose_terms.get(joined_loosely)
             if term is not None:

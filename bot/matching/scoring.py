@@ -162,21 +162,23 @@ class Scorer:
             if token not in finders:  # a common word: added to the questions found that have it
                 shared += weights[token] * _in(self._common[token], hit)
         overlap = 2 * shared / (query_weight + self._question_weight[hit])
+        # Stored questions are numbered entry by entry, so the questions found come grouped by entry.
         hit_entry = self._question_entry[hit]
-        # The two best questions of each entry: sort by entry, best overlap first, keep the first two.
-        order = np.argsort(hit_entry * 2.0 - overlap)  # overlap is within 0..1: one sort key for both
-        hit, overlap, hit_entry = hit[order], overlap[order], hit_entry[order]
-        first = np.ones(len(hit), dtype=bool)
-        first[1:] = hit_entry[1:] != hit_entry[:-1]
-        second = np.zeros(len(hit), dtype=bool)
-        second[1:] = ~first[1:] & first[:-1]
+        starts_here = np.ones(len(hit), dtype=bool)
+        starts_here[1:] = hit_entry[1:] != hit_entry[:-1]
+        starts = np.flatnonzero(starts_here)
         # From here on only the entries found count, ascending: arrays of their size, not the base's.
-        found = hit_entry[first]
-        slot = np.cumsum(first) - 1  # each found question's entry, as a position in `found`
-        best_overlap = overlap[first]
-        second_overlap = np.zeros(len(found))
-        second_overlap[slot[second]] = overlap[second]
-        best_question = hit[first]
+        found = hit_entry[starts]
+        slot = np.cumsum(starts_here) - 1  # each found question's entry, as a position in `found`
+        # The two best questions of each entry: the best overlap, then the best of the rest.
+        best_overlap = np.maximum.reduceat(overlap, starts)
+        best_at = _first_of_each(np.flatnonzero(overlap == best_overlap[slot]), slot)
+        rest = overlap.copy()
+        rest[best_at] = -1.0
+        second_overlap = np.maximum.reduceat(rest, starts)
+        second_at = _first_of_each(np.flatnonzero((rest == second_overlap[slot]) & (rest >= 0)), slot)
+        second_overlap = np.maximum(second_overlap, 0.0)  # an entry with one question found has no second
+        best_question = hit[best_at]
         # Coverage and centroid summed over every entry at once (one bincount each, the size of the base),
         # then read off for the entries found.
         query_vector = _unit(weights)
@@ -202,8 +204,9 @@ class Scorer:
             contenders[np.argsort(-totals, kind="stable")[:CHAR_CONTENDERS]] = True
         joined_query = " ".join(sorted(weights))
         chars = np.zeros(len(found))
-        chosen = (first | second) & contenders[slot]
-        if chosen.any():
+        chosen = np.concatenate([best_at, second_at])
+        chosen = chosen[contenders[slot[chosen]]]
+        if len(chosen):
             choices = [self._joined[i] for i in hit[chosen].tolist()]
             ratios = process.cdist([joined_query], choices, scorer=fuzz.ratio)[0] / 100
             np.maximum.at(chars, slot[chosen], ratios)
@@ -251,6 +254,14 @@ class Scorer:
         if values is not None:
             weights *= np.concatenate(values)
         return np.bincount(np.concatenate(postings), weights=weights, minlength=len(self.keys))
+
+
+def _first_of_each(positions: np.ndarray, slot: np.ndarray) -> np.ndarray:
+    """Of ascending `positions`, the first in each group (`slot` numbers the group of every position)."""
+    groups = slot[positions]
+    keep = np.ones(len(positions), dtype=bool)
+    keep[1:] = groups[1:] != groups[:-1]
+    return positions[keep]
 
 
 def _bits(indices: np.ndarray, size: int) -> np.ndarray:
