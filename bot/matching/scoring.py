@@ -78,6 +78,8 @@ class Scorer:
         self.unknown_weight = UNKNOWN_WORD_WEIGHT * max(self.idf.values(), default=1.0)
         self.keys = [key for key, _ in entries]
         entry_index = {key: i for i, key in enumerate(self.keys)}
+        if len(entry_index) < len(self.keys):  # score() reads each entry's questions as one run of numbers
+            raise ValueError("two entries share a key")
         self.questions: list[_Question] = []
         question_entry = []
         entry_vocabulary: list[set[str]] = [set() for _ in entries]
