@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from functools import wraps
+from functools import cache, wraps
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
@@ -17,8 +17,13 @@ from . import admin_labels
 
 #: Form field and session key carrying the CSRF token.
 CSRF_FIELD = "csrf_token"
-#: The hash every unknown name is checked against, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    """The hash every unknown name is checked against, so a wrong name costs as long as a wrong password.
+    Made at the first login, not at import: scrypt takes 0.1 s every flask command would pay."""
+    return generate_password_hash("not a password", method="scrypt")
 
 
 def hash_password(password: str) -> str:
@@ -63,7 +68,7 @@ def log_in(name: str, password: str) -> dict:
     if account and account["locked_until"] > time.time():
         minutes = int((account["locked_until"] - time.time()) // 60) + 1
         raise LoginRefused(f"密码错误次数太多：这个账号已被锁定，请 {minutes} 分钟后再试。", 429)
-    if not check_password_hash(account["password_hash"] if account else _DUMMY_HASH, password) or not account:
+    if not check_password_hash(account["password_hash"] if account else _dummy_hash(), password) or not account:
         locked = False
         if account:
             config = current_app.config

@@ -56,16 +56,19 @@ def near_duplicate_questions(kb: KnowledgeBase) -> Iterator[Problem]:
     one entry: filing every one cost 4 s at 1,000 entries).
     """
     forms = [(faq, question, comparable(question.text)) for faq in kb.faqs for question in faq.questions]
-    owner: dict[str, str] = {}  # key → the first entry filed under it
+    keys_of = [_keys(form) for _, _, form in forms]
+    entry_keys: dict[str, set[str]] = defaultdict(set)
+    for (faq, _, _), keys in zip(forms, keys_of, strict=True):
+        entry_keys[faq.id] |= keys
+    seen: set[str] = set()
     shared: set[str] = set()  # keys of two entries or more
-    for faq, _, form in forms:
-        for key in _keys(form):
-            if owner.setdefault(key, faq.id) != faq.id:
-                shared.add(key)
+    for keys in entry_keys.values():
+        shared |= keys & seen
+        seen |= keys
     same_form: dict[tuple[str, str], tuple[int, str, Question]] = {}  # (entry, form) → its first question
     filed: dict[str, dict[str, list[tuple[int, str, Question]]]] = defaultdict(dict)  # key → entry → questions
     for order, (faq, question, form) in enumerate(forms):
-        keys = _keys(form) & shared
+        keys = keys_of[order] & shared
         found = [same_form[(faq.id, form)]] if (faq.id, form) in same_form else []
         for key in keys:
             for entry, questions in filed[key].items():

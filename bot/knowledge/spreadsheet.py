@@ -18,9 +18,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from . import check, source_files
 from .editing import EditableEntry, EditError, FaqEditor, list_entries, write_text_atomically
 from .problems import Problem
@@ -86,6 +83,8 @@ def export_rows(directory: str | Path) -> list[dict[str, str]]:
 
 def write_xlsx(rows: list[dict[str, str]], path: str | Path) -> None:
     """An Excel workbook with one sheet, FAQ, a header row and one row per entry."""
+    from openpyxl import Workbook  # imported where used: it costs every flask command 0.16 s otherwise
+
     book = Workbook()
     sheet = book.active
     sheet.title = "FAQ"
@@ -141,6 +140,9 @@ def read_rows(path: str | Path) -> list[dict[str, str]]:
 
 
 def _xlsx_table(path: Path) -> list[tuple]:
+    from openpyxl import load_workbook  # imported where used, as in write_xlsx
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:

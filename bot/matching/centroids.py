@@ -12,12 +12,15 @@ used only above `training.CENTROIDS_ABOVE` classes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from .analysis import Analysis
 from .learned import Example, vectorize
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 #: Cosines are in 0..1; this sharpens them into probabilities. At 1,000 entries the labelled questions'
 #: in-sample top-1 was 87.1 / 88.1 / 88.8 / 87.5 / 87.3% with 6 / 9 / 12 / 25 / 50.
@@ -33,6 +36,8 @@ class NearestCentroids:
     """Cosine between a question and each class's centroid, as a softmax over the classes."""
 
     def __init__(self, examples: Sequence[Example], out_of_scope: frozenset[str]):
+        from scipy import sparse  # imported for fitting only, as scikit-learn (learned.py)
+
         self._weighting, matrix = vectorize(examples)  # rows are unit vectors
         self.classes: tuple[str, ...] = tuple(sorted({e.label for e in examples}))
         number = {label: i for i, label in enumerate(self.classes)}

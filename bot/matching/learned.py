@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from .analysis import Analysis
 from .pinyin import syllables
 
 if TYPE_CHECKING:
+    from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 #: Inverse regularisation strength; the stored questions are few per class, so fit them closely.

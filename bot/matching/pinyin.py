@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 #: Longest domain word the channel looks for, in characters.
 MAX_TERM_LENGTH = 6
 
@@ -19,6 +17,8 @@ MAX_TERM_LENGTH = 6
 def syllables(text: str) -> tuple[str, ...]:
     """Toneless pinyin, one syllable per character, read as a phrase (供给 is gong ji, not gong gei);
     anything not Chinese stays as it is, one item per character."""
+    from pypinyin import Style, lazy_pinyin  # imported at the first reading: 0.25 s no flask command needs
+
     return tuple(lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars)))
 
 

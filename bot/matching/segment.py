@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import logging
 
-import jieba
-
 from bot.knowledge import Lexicon
-
-# jieba announces every dictionary load on the root of its own logger; that is noise in ours.
-jieba.setLogLevel(logging.WARNING)
 
 #: Least frequency of every word in the synonym table, so jieba keeps each one in one piece.
 SYNONYM_WORD_FREQUENCY = 20000
@@ -21,6 +16,11 @@ class Segmenter:
     """A private jieba tokenizer: reloading one knowledge base never changes another's words."""
 
     def __init__(self, lexicon: Lexicon):
+        # Imported where a base is first read, not by every flask command (faq lint, the console's start).
+        import jieba
+
+        # jieba announces every dictionary load on the root of its own logger; that is noise in ours.
+        jieba.setLogLevel(logging.WARNING)
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.initialize()
         for word, frequency, tag in lexicon.user_words:
