@@ -186,3 +186,22 @@ def test_a_message_that_raced_another_of_the_same_user_is_redone_on_the_newer_st
     reply = user.say("更多")
     assert reply.action == "command"  # "更多" was thought again on the state "2" left: nothing more to send
     assert user.say("有用").faq_id == options[1].faq_id  # and the choice "2" made is still remembered
+
+
+def test_a_retry_that_arrives_while_the_first_delivery_is_thought_gets_the_same_single_answer(bot, monkeypatch):
+    """WeChat retries a message after 5 s; the retry may reach another worker while the first is still thinking
+    (turns think before they take the write lock). Whichever saves first answers both, and one turn is recorded."""
+    real_turn = bot.conversation().turn
+    retries = []
+
+    def turn_with_a_retry(incoming, state):
+        if not retries:
+            retries.append(None)
+            retries[0] = User(bot).say("公公婆婆能用我的医保账户吗", message_id="6054768590064719100")
+            return real_turn(Incoming("wechat", "openid-1", text="亲情账户怎么绑定"), state)  # thought otherwise
+        return real_turn(incoming, state)
+
+    monkeypatch.setattr(bot.conversation(), "turn", turn_with_a_retry)
+    first = User(bot).say("公公婆婆能用我的医保账户吗", message_id="6054768590064719100")
+    assert first.text == retries[0].text and first.text.startswith("公公婆婆不在《民法典》规定的近亲属范围内")
+    assert len(records(bot, "turns")) == 1
