@@ -51,7 +51,7 @@ def _mentions(question: str, relations: Relations) -> list[tuple[str, str]]:
 
 def _spans(text: str, relations: Relations) -> list[tuple[int, int, str]]:
     """Non-overlapping occurrences, longest relation word first (外孙女 over 孙女), a pronoun not counting."""
-    longest = max((len(word) for word in relations.class_of), default=0)
+    longest = relations.longest_word
     candidates = [
         (start, start + size, text[start : start + size])
         for start in range(len(text))

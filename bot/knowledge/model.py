@@ -162,6 +162,10 @@ class Relations:
         by_name = {c.name: c for c in self.classes}
         return {w.word: by_name[w.class_name] for w in self.words if w.class_name in by_name}
 
+    @cached_property
+    def longest_word(self) -> int:
+        return max((len(word) for word in self.class_of), default=0)
+
 
 @dataclass(frozen=True)
 class Commands:
