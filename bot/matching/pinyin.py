@@ -55,7 +55,7 @@ class HomophoneReader:
         for term in sorted(terms, key=lambda t: (-len(t), t)):
             if 2 <= len(term) <= MAX_TERM_LENGTH and all("\u4e00" <= ch <= "\u9fff" for ch in term):
                 self._terms.setdefault(syllables(term), term)
-                self._loose_terms.setdefault(loose(syllables(term)), term)
+                self._loose_terms.setdefault(_loose_syllables(term), term)
         # Where no term's loose pinyin starts with what was heard so far, looking further cannot find one
         # (a term's exact pinyin, loosened, is among them).
         self._beginnings = {sounds[:n] for sounds in self._loose_terms for n in range(1, len(sounds) + 1)}
